@@ -1,0 +1,179 @@
+"""Load the demo data set (entry-point helper): municipalities, addresses, organisations, users.
+
+Idempotent: running it again adds nothing that is already there. Never used in production (the CLI
+refuses). The address CSV is made by ``portal.demo.generate`` and shipped in ``portal/demo/data``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+
+from portal import clock
+from portal.extensions import db
+from portal.models import Municipality, MunicipalPolicy, Organisation, User
+from portal.services.addresses import import_addresses
+from portal.services.imports import ImportReport
+from portal.services.municipalities import import_municipalities
+from portal.services.passwords import hash_password
+
+DATA = Path(__file__).resolve().parent / "data"
+DEMO_PASSWORD = "demo-wachtwoord-2026"  # noqa: S105 - printed on purpose; demo only
+
+ORGANISATIONS = [
+    # kvk, name, kinds, snf, contact
+    (
+        "90000011",
+        "Flexwerk Uitzendbureau B.V.",
+        ("staffing_agency",),
+        "SNF-10001",
+        "contact@flexwerk.demo.meldportaal.nl",
+    ),
+    (
+        "90000012",
+        "Westland Personeelsdiensten B.V.",
+        ("staffing_agency",),
+        "",
+        "info@westlandpersoneel.demo.meldportaal.nl",
+    ),
+    (
+        "90000013",
+        "Kwekerij De Glazen Tuin B.V.",
+        ("employer",),
+        "",
+        "hr@glazentuin.demo.meldportaal.nl",
+    ),
+    (
+        "90000014",
+        "Huisvesting Noord-Limburg B.V.",
+        ("housing_provider",),
+        "SNF-20417",
+        "verhuur@hnl.demo.meldportaal.nl",
+    ),
+]
+
+USERS = [
+    # role label shown by `make run`, email, role, organisation kvk or municipality code
+    (
+        "declarant (staffing agency)",
+        "declarant@flexwerk.demo.meldportaal.nl",
+        "declarant",
+        "90000011",
+    ),
+    (
+        "organisation admin (staffing agency)",
+        "beheer@flexwerk.demo.meldportaal.nl",
+        "org_admin",
+        "90000011",
+    ),
+    (
+        "organisation admin (second agency)",
+        "beheer@westlandpersoneel.demo.meldportaal.nl",
+        "org_admin",
+        "90000012",
+    ),
+    ("organisation admin (employer)", "hr@glazentuin.demo.meldportaal.nl", "org_admin", "90000013"),
+    ("housing provider admin", "verhuur@hnl.demo.meldportaal.nl", "org_admin", "90000014"),
+    ("inspector Utrecht (GM0344)", "inspecteur@utrecht.demo.meldportaal.nl", "inspector", "GM0344"),
+    (
+        "inspector Westland (GM1783)",
+        "inspecteur@westland.demo.meldportaal.nl",
+        "inspector",
+        "GM1783",
+    ),
+    (
+        "municipal admin Utrecht (GM0344)",
+        "beheer@utrecht.demo.meldportaal.nl",
+        "municipal_admin",
+        "GM0344",
+    ),
+    ("system admin", "systeembeheer@demo.meldportaal.nl", "system_admin", None),
+]
+
+# Westland applies the SNF 2025 new-build figure of 15 m² per person from 1 July 2026
+# (DOMAIN.md §1.1) — an example of a policy change with an effective date.
+POLICIES = [("GM1783", date(2026, 7, 1), 15, 10, 4, 3)]
+
+
+@dataclass
+class DemoSummary:
+    municipalities: ImportReport
+    addresses: ImportReport
+    organisations_added: int = 0
+    users_added: int = 0
+    logins: list[tuple[str, str]] = field(default_factory=list)
+
+    def describe(self) -> str:
+        return (
+            f"municipalities: {self.municipalities.inserted} added, "
+            f"{self.municipalities.unchanged + self.municipalities.updated} present; "
+            f"addresses: {self.addresses.inserted} added, "
+            f"{self.addresses.unchanged + self.addresses.updated} present; "
+            f"organisations added: {self.organisations_added}; users added: {self.users_added}"
+        )
+
+
+def load_demo() -> DemoSummary:
+    """Add whatever of the demo set is missing (caller commits)."""
+    summary = DemoSummary(
+        municipalities=import_municipalities(DATA / "municipalities.csv"),
+        addresses=import_addresses(DATA / "bag-demo.csv"),
+    )
+    municipalities = {m.code: m for m in db.session.execute(select(Municipality)).scalars()}
+    for code, start, dwelling, lodging, no_permit, late in POLICIES:
+        mun = municipalities[code]
+        exists = db.session.execute(
+            select(MunicipalPolicy.id).where(
+                MunicipalPolicy.municipality_id == mun.id, MunicipalPolicy.effective_from == start
+            )
+        ).first()
+        if not exists:
+            db.session.add(
+                MunicipalPolicy(
+                    municipality_id=mun.id,
+                    effective_from=start,
+                    m2_per_person_dwelling=dwelling,
+                    m2_per_person_lodging=lodging,
+                    no_permit_max_occupants=no_permit,
+                    late_after_days=late,
+                )
+            )
+
+    organisations = {o.kvk_number: o for o in db.session.execute(select(Organisation)).scalars()}
+    for kvk, name, kinds, snf, contact in ORGANISATIONS:
+        if kvk in organisations:
+            continue
+        org = Organisation(
+            kvk_number=kvk,
+            name=name,
+            is_employer="employer" in kinds,
+            is_staffing_agency="staffing_agency" in kinds,
+            is_housing_provider="housing_provider" in kinds,
+            snf_number=snf,
+            contact_email=contact,
+        )
+        db.session.add(org)
+        organisations[kvk] = org
+        summary.organisations_added += 1
+    db.session.flush()
+
+    password_hash = None
+    for label, email, role, tenant in USERS:
+        summary.logins.append((label, email))
+        if db.session.execute(select(User.id).where(User.email == email)).first():
+            continue
+        password_hash = password_hash or hash_password(DEMO_PASSWORD)
+        user = User(
+            email=email, role=role, password_hash=password_hash, email_verified_at=clock.now()
+        )
+        if role in ("declarant", "org_admin"):
+            user.organisation_id = organisations[str(tenant)].id
+        elif role in ("inspector", "municipal_admin"):
+            user.municipality_id = municipalities[str(tenant)].id
+        db.session.add(user)
+        summary.users_added += 1
+    db.session.flush()
+    return summary

@@ -1,0 +1,129 @@
+"""Dutch address parts: postcode, house number, letter, addition, BAG ids (domain layer).
+
+Rules from DOMAIN.md §4.1, §4.2 and §7.1: postcode ``1234 AB`` with no leading 0 and never
+SA/SD/SS (python-stdnum's ``nl.postcode``); house number 1–99999; one letter A–Z; an addition of
+up to 4 letters or digits; BAG ids of 16 digits with object type 20 (nummeraanduiding) or 01
+(verblijfsobject) at positions 5–6.
+"""
+
+from __future__ import annotations
+
+import re
+
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.nl import postcode as nl_postcode
+
+from portal.domain.errors import InvalidValue
+
+# The 11 BAG gebruiksdoelen (DOMAIN.md §4.1).
+BAG_USES = frozenset(
+    {
+        "woonfunctie",
+        "bijeenkomstfunctie",
+        "celfunctie",
+        "gezondheidszorgfunctie",
+        "industriefunctie",
+        "kantoorfunctie",
+        "logiesfunctie",
+        "onderwijsfunctie",
+        "sportfunctie",
+        "winkelfunctie",
+        "overige gebruiksfunctie",
+    }
+)
+RESIDENTIAL_USES = frozenset({"woonfunctie", "logiesfunctie"})
+
+_POSTCODE_SHAPE = re.compile(r"^(?:NL-?)?\s*(\d{4})\s*([A-Za-z]{2})$")
+_LETTER = re.compile(r"^[A-Za-z]$")
+_ADDITION = re.compile(r"^[A-Za-z0-9]{1,4}$")
+_BAG_ID = re.compile(r"^\d{16}$")
+MAX_HOUSE_NUMBER = 99999
+
+
+def normalise_postcode(raw: str) -> str:
+    """``3511ab`` → ``3511 AB``; raises InvalidValue('postcode.format' | 'postcode.reserved')."""
+    text = (raw or "").strip().upper()
+    if not text:
+        raise InvalidValue("postcode.required", raw)
+    if not _POSTCODE_SHAPE.match(text):
+        raise InvalidValue("postcode.format", raw)
+    try:
+        compact = nl_postcode.validate(text).replace(" ", "")
+    except StdnumError as exc:
+        match = _POSTCODE_SHAPE.match(text)
+        if match and match.group(1)[0] == "0":
+            raise InvalidValue("postcode.leading_zero", raw) from exc
+        if match and match.group(2) in {"SA", "SD", "SS"}:
+            raise InvalidValue("postcode.reserved", raw) from exc
+        raise InvalidValue("postcode.format", raw) from exc
+    return f"{compact[:4]} {compact[4:]}"
+
+
+def parse_house_number(raw: str | int) -> int:
+    """A house number 1–99999."""
+    text = str(raw).strip()
+    if not text:
+        raise InvalidValue("house_number.required", raw)
+    if not text.isdigit():
+        raise InvalidValue("house_number.format", raw)
+    number = int(text)
+    if not 1 <= number <= MAX_HOUSE_NUMBER:
+        raise InvalidValue("house_number.range", raw)
+    return number
+
+
+def normalise_house_letter(raw: str | None) -> str:
+    """One letter A–Z, upper-cased; empty when absent."""
+    text = (raw or "").strip()
+    if not text:
+        return ""
+    if not _LETTER.match(text):
+        raise InvalidValue("house_letter.format", raw)
+    return text.upper()
+
+
+def normalise_addition(raw: str | None) -> str:
+    """Up to 4 letters or digits, upper-cased; empty when absent."""
+    text = (raw or "").strip()
+    if not text:
+        return ""
+    if not _ADDITION.match(text):
+        raise InvalidValue("addition.format", raw)
+    return text.upper()
+
+
+def validate_bag_id(raw: str, object_type: str) -> str:
+    """A 16-digit BAG id whose positions 5–6 are ``object_type`` ('20' or '01')."""
+    text = (raw or "").strip()
+    if not _BAG_ID.match(text):
+        raise InvalidValue("bag_id.format", raw)
+    if text[4:6] != object_type:
+        raise InvalidValue("bag_id.object_type", raw)
+    return text
+
+
+def parse_uses(raw: str) -> tuple[str, ...]:
+    """BAG gebruiksdoelen separated by ``,``, ``|`` or ``;`` → sorted tuple of known uses."""
+    parts = [p.strip().lower() for p in re.split(r"[,|;]", raw or "") if p.strip()]
+    unknown = [p for p in parts if p not in BAG_USES]
+    if unknown:
+        raise InvalidValue("uses.unknown", ", ".join(unknown))
+    return tuple(sorted(set(parts)))
+
+
+def parse_floor_area(raw: str) -> int | None:
+    """Floor area in whole m² (1–100000), or None when unknown."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise InvalidValue("floor_area.format", raw)
+    area = int(text)
+    if not 1 <= area <= 100_000:
+        raise InvalidValue("floor_area.range", raw)
+    return area
+
+
+def is_residential(uses: tuple[str, ...] | list[str]) -> bool:
+    """True when the use includes woonfunctie or logiesfunctie (DESIGN.md ``non_residential``)."""
+    return bool(RESIDENTIAL_USES.intersection(uses))

@@ -1,0 +1,94 @@
+"""Forms for sign-up, login and the email links (interface layer)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import EqualTo, InputRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+REQUIRED = _l("This field is required.")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class SignUpForm(FlaskForm):
+    organisation_name = StringField(
+        _l("Name of the organisation"),
+        validators=[InputRequired(REQUIRED), Length(max=200)],
+    )
+    kvk_number = StringField(
+        _l("KvK number"),
+        description=_l("8 digits, from the Chamber of Commerce (Kamer van Koophandel)."),
+        validators=[InputRequired(REQUIRED)],
+    )
+    kinds = MultiCheckboxField(
+        _l("Kind of organisation"),
+        choices=[
+            SelectChoice("employer", _l("Employer")),
+            SelectChoice("staffing_agency", _l("Staffing agency")),
+            SelectChoice("housing_provider", _l("Housing provider")),
+        ],
+        description=_l("Choose every kind that applies."),
+    )
+    snf_number = StringField(
+        _l("SNF registration number (optional)"),
+        description=_l("If your housing is registered with Stichting Normering Flexwonen."),
+    )
+    contact_email = EmailField(
+        _l("Contact email address of the organisation"),
+        description=_l("Where the municipality and the portal can reach the organisation."),
+        validators=[InputRequired(REQUIRED)],
+    )
+    email = EmailField(
+        _l("Your email address"),
+        description=_l("You log in with this address. We send a confirmation link to it."),
+        validators=[InputRequired(REQUIRED)],
+    )
+    password = PasswordField(
+        _l("Password"),
+        description=_l("At least 12 characters. A sentence of several words is easy to remember."),
+        validators=[InputRequired(REQUIRED)],
+    )
+    password_repeat = PasswordField(
+        _l("Repeat the password"),
+        validators=[
+            InputRequired(REQUIRED),
+            EqualTo("password", message=_l("The two passwords are not the same.")),
+        ],
+    )
+
+    def validate_kinds(self, field: MultiCheckboxField) -> None:
+        from wtforms.validators import ValidationError
+
+        if not field.data:
+            raise ValidationError(str(_l("Choose at least one kind of organisation.")))
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email address"), validators=[InputRequired(REQUIRED)])
+    password = PasswordField(_l("Password"), validators=[InputRequired(REQUIRED)])
+
+
+class EmailForm(FlaskForm):
+    email = EmailField(_l("Email address"), validators=[InputRequired(REQUIRED)])
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        description=_l("At least 12 characters. A sentence of several words is easy to remember."),
+        validators=[InputRequired(REQUIRED)],
+    )
+    password_repeat = PasswordField(
+        _l("Repeat the new password"),
+        validators=[
+            InputRequired(REQUIRED),
+            EqualTo("password", message=_l("The two passwords are not the same.")),
+        ],
+    )

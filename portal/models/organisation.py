@@ -1,0 +1,45 @@
+"""Declaring organisations, identified by KvK number (model layer)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal import clock
+from portal.extensions import db
+from portal.models.types import UTCDateTime
+
+
+class Organisation(db.Model):
+    """An employer, staffing agency and/or housing provider (DESIGN.md "Organisation")."""
+
+    __tablename__ = "organisations"
+    __table_args__ = (
+        CheckConstraint(
+            "is_employer OR is_staffing_agency OR is_housing_provider", name="has_a_kind"
+        ),
+        CheckConstraint("length(kvk_number) = 8", name="kvk_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kvk_number: Mapped[str] = mapped_column(String(8), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    is_employer: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_staffing_agency: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_housing_provider: Mapped[bool] = mapped_column(Boolean, default=False)
+    snf_number: Mapped[str] = mapped_column(String(20), default="")
+    contact_email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    @property
+    def kinds(self) -> list[str]:
+        kinds = []
+        if self.is_employer:
+            kinds.append("employer")
+        if self.is_staffing_agency:
+            kinds.append("staffing_agency")
+        if self.is_housing_provider:
+            kinds.append("housing_provider")
+        return kinds

@@ -1,0 +1,124 @@
+"""Users, their server-side sessions and single-use email tokens (model layer)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal import clock
+from portal.extensions import db
+from portal.models.municipality import Municipality
+from portal.models.organisation import Organisation
+from portal.models.types import UTCDateTime
+
+ORG_ROLES = ("declarant", "org_admin")
+MUNICIPAL_ROLES = ("inspector", "municipal_admin")
+SYSTEM_ROLES = ("system_admin",)
+ROLES = ORG_ROLES + MUNICIPAL_ROLES + SYSTEM_ROLES
+
+
+class User(db.Model):
+    """A person who logs in: of one organisation, of one municipality, or neither (operator)."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('declarant', 'org_admin', 'inspector', 'municipal_admin', 'system_admin')",
+            name="role_known",
+        ),
+        CheckConstraint(
+            "(role IN ('declarant', 'org_admin') AND organisation_id IS NOT NULL "
+            "AND municipality_id IS NULL) OR "
+            "(role IN ('inspector', 'municipal_admin') AND municipality_id IS NOT NULL "
+            "AND organisation_id IS NULL) OR "
+            "(role = 'system_admin' AND organisation_id IS NULL AND municipality_id IS NULL)",
+            name="tenant_matches_role",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored as normalised by email-validator (domain part lower-cased) and compared lower-cased.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipalities.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    preferred_locale: Mapped[str] = mapped_column(String(5), default="nl")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Two-factor login (TOTP) for municipal staff; enrolment arrives with the inspector issue.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+
+    organisation: Mapped[Organisation | None] = relationship()
+    municipality: Mapped[Municipality | None] = relationship()
+
+    # --- Flask-Login protocol. The id Flask-Login keeps in the cookie is the session token, not
+    # the user id, so that logout can end the session on the server (SECURITY.md §0.4).
+    session_token = None  # set per request by services.sessions; not a column
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active and self.removed_at is None
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> Any:
+        return self.session_token
+
+    @property
+    def is_org_user(self) -> bool:
+        return self.role in ORG_ROLES
+
+    @property
+    def is_municipal_user(self) -> bool:
+        return self.role in MUNICIPAL_ROLES
+
+
+class UserSession(db.Model):
+    """One login. The cookie holds a random token; only its SHA-256 is stored."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    origin_ip: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+    user: Mapped[User] = relationship()
+
+
+class AccountToken(db.Model):
+    """A single-use link sent by email: verify an address, reset a password, accept an invite."""
+
+    __tablename__ = "account_tokens"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('verify_email', 'reset_password', 'invite')", name="purpose"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

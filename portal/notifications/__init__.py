@@ -1,0 +1,1 @@
+"""What the portal sends (notifications layer): the outbox and its sender."""

@@ -1,0 +1,329 @@
+"""The address register (service layer): import a BAG-shaped CSV, look an address up.
+
+The import upserts by BAG nummeraanduiding with Core statements in batches, because a national
+file has hundreds of thousands of rows and an ORM unit of work per row would take minutes. It
+never commits: the CLI command commits once, and any exception (a refused file) rolls back all.
+Each bad line is reported with its line number and reason code; the good lines are imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlalchemy import bindparam, insert, select, update
+
+from portal import clock
+from portal.domain.address import (
+    normalise_addition,
+    normalise_house_letter,
+    normalise_postcode,
+    parse_floor_area,
+    parse_house_number,
+    parse_uses,
+    validate_bag_id,
+)
+from portal.domain.errors import InvalidValue, Problem
+from portal.domain.identifiers import normalise_municipality_code
+from portal.extensions import db
+from portal.models import Address, Municipality
+from portal.services.imports import CsvTable, ImportReport, RejectedLine, Source, read_csv
+
+BATCH_SIZE = 5000
+
+# The header of a BAG-shaped address file. All are needed: an upsert from a file that lacks a
+# column could not tell "empty" from "not given" and would blank what the register holds.
+ADDRESS_COLUMNS = (
+    "nummeraanduiding_identificatie",
+    "verblijfsobject_identificatie",
+    "openbare_ruimte_naam",
+    "huisnummer",
+    "huisletter",
+    "huisnummertoevoeging",
+    "postcode",
+    "woonplaats_naam",
+    "gemeentecode",
+    "oppervlakte",
+    "gebruiksdoelen",
+    "status",
+)
+
+# The register columns an import writes and compares, in this order (``verified`` last).
+_FIELDS = (
+    "verblijfsobject_id",
+    "street",
+    "house_number",
+    "house_letter",
+    "house_number_addition",
+    "postcode",
+    "town",
+    "municipality_id",
+    "floor_area_m2",
+    "uses",
+    "bag_status",
+    "verified",
+)
+# Longest text each column holds (the String lengths of the Address model).
+_MAX_STREET = 120
+_MAX_TOWN = 80
+_MAX_STATUS = 60
+
+
+# --- the import ---------------------------------------------------------------------------------
+
+
+class _Rejected(Exception):
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(code)
+        self.code = code
+        self.detail = detail
+
+
+def _checked(column: str, raw: str, parse: Callable[[str], Any]) -> Any:
+    try:
+        return parse(raw)
+    except InvalidValue as exc:
+        raise _Rejected(exc.code, f"{column} {raw.strip()!r}") from None
+
+
+def _text(column: str, line: dict[str, str], required_code: str | None, max_length: int) -> str:
+    value = line[column].strip()
+    if not value and required_code:
+        raise _Rejected(required_code, column)
+    if len(value) > max_length:
+        raise _Rejected("field.too_long", f"{column}: at most {max_length} characters")
+    return value
+
+
+def _memoised(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """Remember results and refusal codes per raw value: a file repeats postcodes and uses a lot."""
+    seen: dict[str, tuple[bool, Any]] = {}
+
+    def cached(raw: str) -> Any:
+        hit = seen.get(raw)
+        if hit is None:
+            try:
+                hit = (True, parse(raw))
+            except InvalidValue as exc:
+                hit = (False, exc.code)
+            seen[raw] = hit
+        if hit[0]:
+            return hit[1]
+        raise InvalidValue(hit[1], raw)
+
+    return cached
+
+
+class _LineParser:
+    """Turns one line into (nummeraanduiding, register values in ``_FIELDS`` order)."""
+
+    def __init__(self, table: CsvTable, municipality_ids: dict[str, int]) -> None:
+        self.get = {name: table.getter(name) for name in ADDRESS_COLUMNS}
+        self.municipality_ids = municipality_ids
+        self.postcode = _memoised(normalise_postcode)
+        self.uses = _memoised(lambda raw: ",".join(parse_uses(raw)))
+        self.municipality_code = _memoised(normalise_municipality_code)
+
+    def parse(self, cells: list[str]) -> tuple[str, tuple[Any, ...]]:
+        value = {name: get(cells) for name, get in self.get.items()}
+        if not value["nummeraanduiding_identificatie"].strip():
+            raise _Rejected("field.required", "nummeraanduiding_identificatie")
+        nummeraanduiding = _checked(
+            "nummeraanduiding_identificatie",
+            value["nummeraanduiding_identificatie"],
+            lambda raw: validate_bag_id(raw, "20"),
+        )
+        verblijfsobject = None
+        if value["verblijfsobject_identificatie"].strip():
+            verblijfsobject = _checked(
+                "verblijfsobject_identificatie",
+                value["verblijfsobject_identificatie"],
+                lambda raw: validate_bag_id(raw, "01"),
+            )
+        street = _text("openbare_ruimte_naam", value, "street.required", _MAX_STREET)
+        number = _checked("huisnummer", value["huisnummer"], parse_house_number)
+        letter = _checked("huisletter", value["huisletter"], normalise_house_letter)
+        addition = _checked(
+            "huisnummertoevoeging", value["huisnummertoevoeging"], normalise_addition
+        )
+        postcode = _checked("postcode", value["postcode"], self.postcode)
+        town = _text("woonplaats_naam", value, "town.required", _MAX_TOWN)
+        if not value["gemeentecode"].strip():
+            raise _Rejected("municipality.required", "gemeentecode")
+        code = _checked("gemeentecode", value["gemeentecode"], self.municipality_code)
+        municipality_id = self.municipality_ids.get(code)
+        if municipality_id is None:
+            raise _Rejected("municipality.unknown", f"gemeentecode {code}")
+        area = _checked("oppervlakte", value["oppervlakte"], parse_floor_area)
+        uses = _checked("gebruiksdoelen", value["gebruiksdoelen"], self.uses)
+        status = _text("status", value, None, _MAX_STATUS)
+        values = (
+            verblijfsobject,
+            street,
+            number,
+            letter,
+            addition,
+            postcode,
+            town,
+            municipality_id,
+            area,
+            uses,
+            status,
+            True,  # verified: the row comes from the register
+        )
+        return nummeraanduiding, values
+
+
+def import_addresses(source: Source) -> ImportReport:
+    """Upsert a BAG-shaped CSV into the register, keyed by nummeraanduiding (caller commits).
+
+    ``source`` is a file (Path), its bytes, or its text (str). Refused (nothing to store) when the
+    bytes are not UTF-8 or a column is missing; bad lines are listed in the report.
+    """
+    table = read_csv(source, ADDRESS_COLUMNS)
+    db.session.flush()
+    addresses = Address.__table__
+    municipality_ids = {
+        code: ident
+        for code, ident in db.session.execute(select(Municipality.code, Municipality.id))
+    }
+    parser = _LineParser(table, municipality_ids)
+    # The register read once: nummeraanduiding → (id, values in _FIELDS order).
+    existing: dict[str, tuple[int, tuple[Any, ...]]] = {
+        row[0]: (row[1], tuple(row[2:]))
+        for row in db.session.execute(
+            select(
+                addresses.c.nummeraanduiding_id,
+                addresses.c.id,
+                *(addresses.c[name] for name in _FIELDS),
+            ).where(addresses.c.nummeraanduiding_id.is_not(None))
+        )
+    }
+
+    now = clock.now()
+    report = ImportReport()
+    seen_ids: dict[str, int] = {}
+    seen_addresses: dict[tuple[Any, ...], int] = {}
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    update_by_id = update(addresses).where(addresses.c.id == bindparam("row_id"))
+
+    def write() -> None:
+        if inserts:
+            db.session.execute(insert(addresses), inserts)
+            inserts.clear()
+        if updates:
+            db.session.execute(update_by_id, updates)
+            updates.clear()
+
+    for line, cells in table.lines:
+        try:
+            nummeraanduiding, values = parser.parse(cells)
+            first = seen_ids.get(nummeraanduiding)
+            if first is not None:
+                raise _Rejected("duplicate_in_file", f"nummeraanduiding as on line {first}")
+            key = values[2:6]  # house number, letter, addition, postcode
+            first = seen_addresses.get(key)
+            if first is not None:
+                raise _Rejected("duplicate_in_file", f"address as on line {first}")
+        except _Rejected as rejected:
+            report.rejected.append(RejectedLine(line, rejected.code, rejected.detail))
+            continue
+        seen_ids[nummeraanduiding] = line
+        seen_addresses[key] = line
+
+        known = existing.get(nummeraanduiding)
+        if known is None:
+            row = dict(zip(_FIELDS, values, strict=True))
+            row.update(nummeraanduiding_id=nummeraanduiding, created_at=now, updated_at=now)
+            inserts.append(row)
+            report.inserted += 1
+        elif known[1] == values:
+            report.unchanged += 1
+        else:
+            row = dict(zip(_FIELDS, values, strict=True))
+            row.update(row_id=known[0], updated_at=now)
+            updates.append(row)
+            report.updated += 1
+        if len(inserts) >= BATCH_SIZE or len(updates) >= BATCH_SIZE:
+            write()
+    write()
+
+    # Core writes bypass the identity map: reload any Address the caller already holds.
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Address):
+            db.session.expire(obj)
+    return report
+
+
+# --- the lookup ---------------------------------------------------------------------------------
+
+LookupStatus = Literal["found", "choose", "not_found", "invalid"]
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    """The answer to a postcode + house number look-up; ``choices`` when the user must pick."""
+
+    status: LookupStatus
+    address: Address | None = None
+    choices: list[Address] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _unit_order(address: Address) -> tuple[str, int, int, str]:
+    # Numeric additions in number order (2 before 10), then the rest alphabetically (BS, H, I, II).
+    addition = address.house_number_addition
+    if addition.isdigit():
+        return (address.house_letter, 0, int(addition), "")
+    return (address.house_letter, 0 if not addition else 1, 0, addition)
+
+
+def lookup_address(
+    postcode: str,
+    house_number: str | int,
+    letter: str | None = None,
+    addition: str | None = None,
+) -> LookupResult:
+    """Find an address in the whole register by postcode and number (+ letter, addition).
+
+    When several addresses share the number and the input does not name exactly one, the answer
+    is "choose" with all of them, so the user picks instead of guessing the letter or addition.
+    """
+    problems: list[Problem] = []
+
+    def parsed(name: str, parse: Callable[[Any], Any], raw: object) -> Any:
+        try:
+            return parse(raw)
+        except InvalidValue as exc:
+            problems.append(Problem(name, exc.code))
+            return None
+
+    wanted_postcode = parsed("postcode", normalise_postcode, postcode)
+    wanted_number = parsed("house_number", parse_house_number, house_number)
+    wanted_letter = parsed("house_letter", normalise_house_letter, letter)
+    wanted_addition = parsed("house_number_addition", normalise_addition, addition)
+    if problems:
+        return LookupResult("invalid", problems=problems)
+
+    found = db.session.execute(
+        select(Address).where(
+            Address.postcode == wanted_postcode,
+            Address.house_number == wanted_number,
+        )
+    ).scalars()
+    choices = sorted(found, key=_unit_order)
+    if not choices:
+        return LookupResult("not_found")
+    if wanted_letter or wanted_addition:
+        for address in choices:
+            if (
+                address.house_letter == wanted_letter
+                and address.house_number_addition == wanted_addition
+            ):
+                return LookupResult("found", address=address)
+        return LookupResult("choose", choices=choices)
+    if len(choices) == 1:
+        return LookupResult("found", address=choices[0])
+    return LookupResult("choose", choices=choices)

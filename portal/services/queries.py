@@ -1,0 +1,107 @@
+"""Tenant scoping, in one place (service layer).
+
+Every query for an organisation's or a municipality's data goes through ``scoped`` /
+``get_scoped_or_404``. Each model lists, per kind of user, the column that binds a row to that
+user's tenant; a kind that is not listed sees nothing (deny by default). A foreign object answers
+404, so its existence does not leak (SECURITY.md T5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+from flask import abort
+from sqlalchemy import Select, false, select
+
+from portal.extensions import db
+from portal.models import (
+    Address,
+    AuditEvent,
+    Municipality,
+    MunicipalPolicy,
+    Organisation,
+    User,
+)
+from portal.models.user import MUNICIPAL_ROLES, ORG_ROLES
+
+ScopeKind = Literal["organisation", "municipality", "system", "none"]
+M = TypeVar("M")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a user may see: their organisation, their municipality, everything, or nothing."""
+
+    kind: ScopeKind
+    tenant_id: int | None = None
+
+
+NOTHING = Scope("none")
+ALL = "*"  # the whole table is visible to this kind of user (reference data)
+
+# model → {scope kind → column holding the tenant id, or ALL}
+RULES: dict[type[Any], dict[str, str]] = {
+    Organisation: {"organisation": "id", "system": ALL},
+    User: {"organisation": "organisation_id", "municipality": "municipality_id", "system": ALL},
+    # The address register is reference data every declarant may look up; inspectors see their
+    # own municipality only.
+    Address: {"organisation": ALL, "municipality": "municipality_id", "system": ALL},
+    Municipality: {"organisation": ALL, "municipality": "id", "system": ALL},
+    MunicipalPolicy: {"municipality": "municipality_id", "system": ALL},
+    AuditEvent: {
+        "organisation": "organisation_id",
+        "municipality": "municipality_id",
+        "system": ALL,
+    },
+}
+
+
+def scope_of(user: Any) -> Scope:
+    """The scope of a logged-in user; anonymous users and unknown roles get NOTHING."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return NOTHING
+    if user.role in ORG_ROLES and user.organisation_id is not None:
+        return Scope("organisation", user.organisation_id)
+    if user.role in MUNICIPAL_ROLES and user.municipality_id is not None:
+        return Scope("municipality", user.municipality_id)
+    if user.role == "system_admin":
+        return Scope("system")
+    return NOTHING
+
+
+def restrict(stmt: Select[Any], model: type[Any], scope: Scope) -> Select[Any]:
+    """Add the tenant filter for ``model`` under ``scope`` to ``stmt``."""
+    rule = RULES.get(model, {}).get(scope.kind)
+    if rule is None:
+        return stmt.where(false())
+    if rule == ALL:
+        return stmt
+    return stmt.where(getattr(model, rule) == scope.tenant_id)
+
+
+def scoped(model: type[M], scope: Scope) -> Select[tuple[M]]:
+    """``select(model)`` restricted to what ``scope`` may see."""
+    return restrict(select(model), model, scope)
+
+
+def get_scoped_or_404(model: type[M], ident: int, scope: Scope) -> M:
+    """One object by primary key, or 404 when it does not exist or belongs to another tenant."""
+    pk = model.__mapper__.primary_key[0]  # type: ignore[attr-defined]
+    obj = db.session.execute(scoped(model, scope).where(pk == ident)).scalar_one_or_none()
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def municipalities_with_address_counts(scope: Scope) -> list[tuple[Municipality, int]]:
+    """Each visible municipality with the number of register addresses in it."""
+    from sqlalchemy import func
+
+    stmt = (
+        select(Municipality, func.count(Address.id))
+        .outerjoin(Address, Address.municipality_id == Municipality.id)
+        .group_by(Municipality.id)
+        .order_by(Municipality.name)
+    )
+    return [(m, int(n)) for m, n in db.session.execute(restrict(stmt, Municipality, scope)).all()]

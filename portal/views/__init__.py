@@ -1,0 +1,23 @@
+"""Web entry points, one blueprint per audience (interface layer).
+
+Views are short: build form → validate → one service call → commit → flash → redirect.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_login import current_user
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.views import account, admin, inspector, municipal, org, public
+
+    @app.before_request
+    def load_user_first() -> None:
+        # Resolve the session before the view does any work, so the session loader's own
+        # commit (last-seen time, expiry) never carries half of a view's changes.
+        if request.endpoint != "static":
+            _ = current_user.is_authenticated
+
+    for module in (public, account, org, inspector, municipal, admin):
+        app.register_blueprint(module.bp)

@@ -1,0 +1,259 @@
+"""Fixtures: app, db, client, CLI runner, factories and log-in as each role.
+
+The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set (the database
+named there is emptied and migrated at the start). The schema is always created by the Alembic
+migrations, never by create_all, so every run also tests the migrations.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import inspect, text
+
+from portal import clock, create_app
+from portal.extensions import db
+from portal.models import Address, Municipality, Organisation, User
+
+PASSWORD = "correct horse battery staple 42"
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+def overrides_for(database_url: str) -> dict[str, Any]:
+    return {
+        "ENV": "testing",
+        "SECRET_KEY": TEST_SECRET,
+        "DATABASE_URL": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "MAIL_ECHO": False,
+        "PUBLIC_BASE_URL": "http://portal.test",
+        # OWASP minimum for argon2id (19 MiB, t=2), to keep the suite quick.
+        "ARGON2_MEMORY_KIB": 19456,
+        "ARGON2_TIME_COST": 2,
+        "ARGON2_PARALLELISM": 1,
+    }
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+def _drop_everything() -> None:
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        else:
+            for table in reversed(inspect(conn).get_table_names()):
+                conn.execute(text(f'DROP TABLE IF EXISTS "{table}"'))
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Flask]:
+    application = create_app(overrides_for(database_url))
+    with application.app_context():
+        _drop_everything()
+        upgrade()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    db.session.rollback()
+    tables = [t.name for t in db.metadata.sorted_tables]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in reversed(tables):
+                conn.execute(text(f'DELETE FROM "{name}"'))
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test that uses the app starts and ends with empty tables."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    application: Flask = request.getfixturevalue("app")
+    with application.app_context():
+        _empty_tables()
+    yield
+    with application.app_context():
+        _empty_tables()
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[Flask]:
+    """An application context for service and model tests."""
+    with app.app_context():
+        yield app
+        db.session.rollback()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+_seq = itertools.count(1)
+
+
+@pytest.fixture
+def make_municipality(app: Flask) -> Callable[..., Municipality]:
+    def make(
+        code: str = "GM0344", name: str = "Utrecht", province: str = "Utrecht"
+    ) -> Municipality:
+        with app.app_context():
+            mun = db.session.query(Municipality).filter_by(code=code).one_or_none()
+            if mun is None:
+                mun = Municipality(code=code, name=name, province=province)
+                db.session.add(mun)
+                db.session.commit()
+            db.session.refresh(mun)
+            db.session.expunge(mun)
+            return mun
+
+    return make
+
+
+@pytest.fixture
+def make_org(app: Flask) -> Callable[..., Organisation]:
+    def make(
+        name: str | None = None,
+        kvk: str | None = None,
+        kinds: tuple[str, ...] = ("staffing_agency",),
+    ) -> Organisation:
+        n = next(_seq)
+        with app.app_context():
+            org = Organisation(
+                kvk_number=kvk or f"{90000000 + n:08d}",
+                name=name or f"Organisatie {n}",
+                is_employer="employer" in kinds,
+                is_staffing_agency="staffing_agency" in kinds,
+                is_housing_provider="housing_provider" in kinds,
+                contact_email=f"contact{n}@example.nl",
+            )
+            db.session.add(org)
+            db.session.commit()
+            db.session.refresh(org)
+            db.session.expunge(org)
+            return org
+
+    return make
+
+
+@pytest.fixture
+def make_user(
+    app: Flask,
+    make_org: Callable[..., Organisation],
+    make_municipality: Callable[..., Municipality],
+) -> Callable[..., User]:
+    from portal.services.passwords import hash_password
+
+    def make(
+        role: str = "declarant",
+        *,
+        org: Organisation | None = None,
+        municipality: Municipality | None = None,
+        email: str | None = None,
+        password: str = PASSWORD,
+        verified: bool = True,
+    ) -> User:
+        n = next(_seq)
+        with app.app_context():
+            user = User(email=email or f"user{n}@example.nl", role=role)
+            if role in ("declarant", "org_admin"):
+                user.organisation_id = (org or make_org()).id
+            elif role in ("inspector", "municipal_admin"):
+                user.municipality_id = (municipality or make_municipality()).id
+            user.password_hash = hash_password(password)
+            user.email_verified_at = clock.now() if verified else None
+            db.session.add(user)
+            db.session.commit()
+            db.session.refresh(user)
+            db.session.expunge(user)
+            return user
+
+    return make
+
+
+@pytest.fixture
+def make_address(
+    app: Flask, make_municipality: Callable[..., Municipality]
+) -> Callable[..., Address]:
+    def make(
+        postcode: str = "3511 AB",
+        house_number: int = 1,
+        *,
+        letter: str = "",
+        addition: str = "",
+        municipality: Municipality | None = None,
+        floor_area: int | None = 100,
+        uses: str = "woonfunctie",
+        street: str = "Oudegracht",
+        town: str = "Utrecht",
+    ) -> Address:
+        n = next(_seq)
+        mun = municipality or make_municipality()
+        with app.app_context():
+            address = Address(
+                nummeraanduiding_id=f"{mun.code[2:]}20{n:010d}",
+                verblijfsobject_id=f"{mun.code[2:]}01{n:010d}",
+                street=street,
+                house_number=house_number,
+                house_letter=letter,
+                house_number_addition=addition,
+                postcode=postcode,
+                town=town,
+                municipality_id=mun.id,
+                floor_area_m2=floor_area,
+                uses=uses,
+                bag_status="Verblijfsobject in gebruik",
+            )
+            db.session.add(address)
+            db.session.commit()
+            db.session.refresh(address)
+            db.session.expunge(address)
+            return address
+
+    return make
+
+
+def login(client: FlaskClient, user: User, password: str = PASSWORD) -> Any:
+    """Log ``user`` in through the real login form; returns the response."""
+    response = client.post("/inloggen", data={"email": user.email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    return response
+
+
+@pytest.fixture
+def login_as(
+    client: FlaskClient,
+    make_user: Callable[..., User],
+) -> Callable[..., User]:
+    """Create a user of ``role`` (with optional org/municipality) and log the test client in."""
+
+    def do(role: str, **kwargs: Any) -> User:
+        user = make_user(role, **kwargs)
+        login(client, user)
+        return user
+
+    return do

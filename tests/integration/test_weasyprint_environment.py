@@ -1,0 +1,16 @@
+"""WeasyPrint is new enough and fast (PERFORMANCE.md §0, SECURITY.md §0.3)."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+
+
+def test_weasyprint_is_at_least_68_for_cve_2025_68616() -> None:
+    major = int(version("weasyprint").split(".")[0])
+    assert major >= 68
+
+
+def test_harfbuzz_subset_is_installed_so_pdfs_are_not_four_times_slower() -> None:
+    from weasyprint.text.ffi import harfbuzz_subset
+
+    assert harfbuzz_subset is not None, "apt-get install -y libharfbuzz-subset0"
