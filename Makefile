@@ -1,0 +1,52 @@
+# Meldportaal Huisvesting Arbeidsmigranten — the two commands are `make run` and `make test`.
+PYTHON ?= python3
+BIN := .venv/bin
+STAMP := .venv/.installed
+PO := $(wildcard portal/translations/*/LC_MESSAGES/messages.po)
+MO := $(PO:.po=.mo)
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint typecheck format bench ci install translations extract-messages serve
+
+## Set up (first time: .venv, dependencies, Debian libraries when root), migrate, load the demo
+## data and serve the portal at http://127.0.0.1:5000
+run: install
+	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/flask --app wsgi demo load
+	@echo ""
+	@echo "Serving the portal at http://$(HOST):$(PORT)  (Ctrl+C stops it)"
+	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+
+## Run the whole test suite (SQLite; set TEST_DATABASE_URL for PostgreSQL)
+test: install
+	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+install: $(STAMP) $(MO)
+
+$(STAMP): pyproject.toml scripts/install.sh
+	PYTHON=$(PYTHON) ./scripts/install.sh
+	@touch $(STAMP)
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile -i $< -o $@
+
+lint: install
+	$(BIN)/ruff check .
+
+format: install
+	$(BIN)/ruff format portal tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+## Refresh the message catalogue after changing texts: extract, then update the .po files.
+extract-messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o portal/translations/messages.pot .
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching
+
+bench: install
+	@echo "The benchmark suite arrives with the benchmark issue (bench/)."
+
+ci:
+	bash .ci/run

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Install what the portal needs on a Debian machine: the system libraries WeasyPrint uses, a
+# virtual environment in .venv with the Python dependencies, and the compiled translations.
+# Run as root, it installs missing Debian packages itself; otherwise it names the exact apt-get
+# line and stops.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3}"
+# WeasyPrint: Pango (layout), HarfBuzz-Subset (font subsetting; without it every PDF is ~4x
+# slower, PERFORMANCE.md §0) and a font for the receipts.
+DEB_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
+
+if ! command -v "$PYTHON" >/dev/null 2>&1; then
+  echo "error: $PYTHON not found; install Python 3.11 or newer (apt-get install -y python3 python3-venv)" >&2
+  exit 1
+fi
+if ! "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'; then
+  echo "error: Python 3.11 or newer is needed; $PYTHON is $("$PYTHON" --version 2>&1)" >&2
+  exit 1
+fi
+if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  DEB_PACKAGES+=(python3-venv)
+fi
+
+missing=()
+if command -v dpkg-query >/dev/null 2>&1; then
+  for pkg in "${DEB_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$pkg")
+    fi
+  done
+else
+  echo "note: not a Debian system; make sure Pango, HarfBuzz-Subset and a TrueType font are installed." >&2
+fi
+
+if ((${#missing[@]})); then
+  if [ "$(id -u)" = "0" ]; then
+    echo "Installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  else
+    echo "error: these Debian packages are missing: ${missing[*]}" >&2
+    echo "Install them with:" >&2
+    echo "  sudo apt-get install -y ${missing[*]}" >&2
+    echo "and run this command again." >&2
+    exit 1
+  fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "Creating .venv"
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e ".[dev]"
+.venv/bin/pybabel compile -d portal/translations
+echo "Installed."
