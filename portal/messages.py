@@ -35,6 +35,32 @@ MESSAGES = {
     "file.encoding": _l("The file is not UTF-8 text. Save it as CSV UTF-8 and try again."),
     "file.format": _l("The file could not be read as CSV."),
     "field.too_long": _l("This value is too long."),
+    # declarations
+    "occupants.required": _l("Enter the number of occupants."),
+    "occupants.range": _l("The number of occupants is between 1 and 500."),
+    "brp.negative": _l("The number registered in the BRP cannot be negative."),
+    "brp.more_than_occupants": _l(
+        "The number registered in the BRP cannot be more than the number of occupants."
+    ),
+    "start_date.required": _l("Enter the start date."),
+    "date.too_early": _l("The date may be at most a year ago."),
+    "date.too_late": _l("The date may be at most a year ahead."),
+    "end_date.before_start": _l("The end date cannot be before the start date."),
+    "end_date.required": _l("Enter the last night at this address."),
+    "end_reason.required": _l("Choose why the occupancy ended."),
+    "separate_contracts.required": _l("Choose yes or no."),
+    "effective_date.required": _l("Enter the date from which the new number applies."),
+    "effective_date.before_start": _l("The date cannot be before the start of the declaration."),
+    "effective_date.after_end": _l("The date cannot be after the end of the declaration."),
+    "declaration.superseded": _l(
+        "This declaration has already been changed or ended. Open the latest filing."
+    ),
+    "declaration.ended": _l("This declaration has ended and cannot be changed."),
+    "address.unknown": _l("Choose an address from the register or enter it by hand."),
+    "reference.format": _l("A reference looks like MH-2026-000123."),
+    "verification_code.format": _l(
+        "A verification code is 12 letters and digits, for example ABCD-EFGH-JKMN."
+    ),
     # organisations and accounts
     "organisation_name.required": _l("Enter the name of the organisation."),
     "organisation_name.too_long": _l("The name is at most 200 characters."),

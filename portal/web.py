@@ -10,6 +10,7 @@ from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 
+from portal import labels
 from portal.extensions import babel, db, login_manager
 
 LANG_COOKIE = "lang"
@@ -102,6 +103,9 @@ def _init_templates(app: Flask) -> None:
 
     app.jinja_env.filters["nl_date"] = nl_date
     app.jinja_env.filters["nl_number"] = nl_number
+    app.jinja_env.filters["iso_date"] = labels.iso_date
+    app.jinja_env.globals.update(labels.TEMPLATE_GLOBALS)
+    app.jinja_env.globals["filing_findings"] = _filing_findings
 
     @app.context_processor
     def _language() -> dict[str, Any]:
@@ -119,6 +123,12 @@ def _init_templates(app: Flask) -> None:
             args = {**request.args.to_dict(), **(request.view_args or {}), "lang": locale}
             return url_for(request.endpoint, **args)
         return url_for("public.home", lang=locale)
+
+
+def _filing_findings(receipt: Any) -> list[Any]:
+    from portal.services.declarations import filing_findings
+
+    return filing_findings(receipt)
 
 
 def _init_errors(app: Flask) -> None:

@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 # WeasyPrint: Pango (layout), HarfBuzz-Subset (font subsetting; without it every PDF is ~4x
 # slower, PERFORMANCE.md §0) and a font for the receipts.
-DEB_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
+# poppler-utils: pdftotext, with which the tests read the receipts.
+DEB_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils)
 
 if ! command -v "$PYTHON" >/dev/null 2>&1; then
   echo "error: $PYTHON not found; install Python 3.11 or newer (apt-get install -y python3 python3-venv)" >&2

@@ -2,20 +2,40 @@
 
 from portal.models.address import Address
 from portal.models.audit import AuditEvent
+from portal.models.declaration import (
+    DECLARATION_KINDS,
+    END_REASONS,
+    Declaration,
+    Receipt,
+    ReferenceNumber,
+)
+from portal.models.flag import FLAG_STATUSES, OPEN_STATUSES, Flag
 from portal.models.municipality import Municipality, MunicipalPolicy, Region
 from portal.models.organisation import Organisation
 from portal.models.outbox import OutboxMessage
+from portal.models.permit import Permit
+from portal.models.ratelimit import RateLimitWindow
 from portal.models.user import ROLES, AccountToken, User, UserSession
 
 __all__ = [
+    "DECLARATION_KINDS",
+    "END_REASONS",
+    "FLAG_STATUSES",
+    "OPEN_STATUSES",
     "ROLES",
     "AccountToken",
     "Address",
     "AuditEvent",
+    "Declaration",
+    "Flag",
     "MunicipalPolicy",
     "Municipality",
     "Organisation",
     "OutboxMessage",
+    "Permit",
+    "RateLimitWindow",
+    "Receipt",
+    "ReferenceNumber",
     "Region",
     "User",
     "UserSession",

@@ -1,2 +1,5 @@
-"""Receipts (receipts layer): snapshot → HTML → PDF through a URL fetcher that only serves bundled
-assets. Arrives with the declarations issue; the package is here so the layout is complete."""
+"""Receipts (receipts layer): snapshot → HTML → PDF/A through a URL fetcher that only serves the
+portal's bundled assets. ``render`` imports WeasyPrint; importing this package does not."""
+
+# Stored on every receipt row; raise it when the receipt's content or layout changes.
+TEMPLATE_VERSION = "2026.1"

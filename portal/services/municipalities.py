@@ -118,12 +118,14 @@ def default_policy() -> OccupancyPolicy:
     )
 
 
-def policy_for(municipality_id: int, day: date) -> OccupancyPolicy:
-    """The occupancy policy in force in the municipality on ``day`` (else the defaults)."""
+def policy_list(municipality_id: int) -> list[OccupancyPolicy]:
+    """Every policy the municipality has set, each with its effective date."""
     rows = db.session.execute(
-        select(MunicipalPolicy).where(MunicipalPolicy.municipality_id == municipality_id)
+        select(MunicipalPolicy)
+        .where(MunicipalPolicy.municipality_id == municipality_id)
+        .order_by(MunicipalPolicy.effective_from)
     ).scalars()
-    policies = [
+    return [
         OccupancyPolicy(
             m2_per_person_dwelling=row.m2_per_person_dwelling,
             m2_per_person_lodging=row.m2_per_person_lodging,
@@ -133,4 +135,8 @@ def policy_for(municipality_id: int, day: date) -> OccupancyPolicy:
         )
         for row in rows
     ]
-    return policy_in_force(policies, day, default_policy())
+
+
+def policy_for(municipality_id: int, day: date) -> OccupancyPolicy:
+    """The occupancy policy in force in the municipality on ``day`` (else the defaults)."""
+    return policy_in_force(policy_list(municipality_id), day, default_policy())

@@ -18,9 +18,13 @@ from portal.extensions import db
 from portal.models import (
     Address,
     AuditEvent,
+    Declaration,
+    Flag,
     Municipality,
     MunicipalPolicy,
     Organisation,
+    Permit,
+    Receipt,
     User,
 )
 from portal.models.user import MUNICIPAL_ROLES, ORG_ROLES
@@ -49,6 +53,18 @@ RULES: dict[type[Any], dict[str, str]] = {
     Address: {"organisation": ALL, "municipality": "municipality_id", "system": ALL},
     Municipality: {"organisation": ALL, "municipality": "id", "system": ALL},
     MunicipalPolicy: {"municipality": "municipality_id", "system": ALL},
+    Declaration: {
+        "organisation": "organisation_id",
+        "municipality": "municipality_id",
+        "system": ALL,
+    },
+    Receipt: {"organisation": "organisation_id", "municipality": "municipality_id", "system": ALL},
+    Flag: {"municipality": "municipality_id", "system": ALL},
+    Permit: {
+        "organisation": "holder_organisation_id",
+        "municipality": "municipality_id",
+        "system": ALL,
+    },
     AuditEvent: {
         "organisation": "organisation_id",
         "municipality": "municipality_id",

@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from collections.abc import Callable
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 
+from portal import clock
+from portal.domain.declarations import DeclarationInput
 from portal.extensions import db
 from portal.forms import apply_refusal
+from portal.forms.declarations import (
+    AmendForm,
+    DeclarationFilterForm,
+    DeclarationForm,
+    EndForm,
+    ManualDeclarationForm,
+)
 from portal.forms.org import AddressLookupForm, InviteForm, RemoveForm
-from portal.models import Organisation, User
-from portal.services import accounts
+from portal.models import Address, Declaration, Municipality, Organisation, Receipt, User
+from portal.services import accounts, audit, declarations, exports, receipts
 from portal.services.addresses import lookup_address
 from portal.services.errors import Refused
 from portal.services.queries import get_scoped_or_404, scope_of, scoped
 from portal.views.guards import gate
+from portal.views.pagination import paginate
 
 bp = Blueprint("org", __name__, url_prefix="/organisatie")
 gate(bp, "declarant", "org_admin")
@@ -86,7 +101,90 @@ def remove_member(user_id: int) -> object:
 
 
 @bp.get("/adres-zoeken")
-def address_lookup() -> str:
+def address_lookup() -> object:
+    """The foundation's look-up page; looking up is now the first step of declaring."""
+    return redirect(url_for("org.declare_lookup", **request.args.to_dict()))
+
+
+# --- declarations -------------------------------------------------------------------------------
+
+
+def _locale() -> str:
+    return str(get_locale() or "nl")
+
+
+def _declaration_input(form: DeclarationForm) -> DeclarationInput:
+    return DeclarationInput(
+        occupants=form.occupants.data,
+        start_date=form.start_date.data,
+        end_date=form.end_date.data,
+        occupants_registered_brp=form.occupants_registered_brp.data,
+        separate_contracts={"yes": True, "no": False}.get(form.separate_contracts.data or ""),
+    )
+
+
+def _try_filing(
+    form: FlaskForm, filing: Callable[[], declarations.FilingResult], text: str
+) -> object | None:
+    """Run one filing: commit and go to its page, or put the refusal on the form (None)."""
+    try:
+        result = filing()
+    except Refused as exc:
+        db.session.rollback()
+        apply_refusal(form, exc)
+        return None
+    db.session.commit()
+    flash(text % {"reference": result.declaration.reference}, "success")
+    return redirect(url_for("org.declaration", declaration_id=result.declaration.id))
+
+
+@bp.get("/meldingen")
+def declarations_list() -> str:
+    scope = scope_of(current_user)
+    form = DeclarationFilterForm(request.args)
+    municipalities = declarations.declaration_municipalities(scope)
+    form.municipality.choices = [SelectChoice("", _("All municipalities"))] + [
+        SelectChoice(str(m.id), m.name) for m in municipalities
+    ]
+    form.validate()
+    status = form.status.data if form.status.data in declarations.STATUS_FILTERS else "active"
+    chosen = form.municipality.data or ""
+    municipality_id = int(chosen) if chosen.isdigit() else None
+    page = paginate(
+        declarations.current_declarations_query(scope, status, municipality_id, form.q.data or "")
+    )
+    return render_template(
+        "org/declarations.html", form=form, page=page, status_of=declarations.declaration_status
+    )
+
+
+@bp.get("/meldingen/export.csv")
+def declarations_export() -> Response:
+    scope = scope_of(current_user)
+    status = request.args.get("status", "all")
+    rows = db.session.execute(
+        declarations.current_declarations_query(
+            scope, status if status in declarations.STATUS_FILTERS else "all"
+        )
+    ).scalars()
+    data = exports.excel_csv(*exports.declaration_rows(rows))
+    audit.record(
+        "declaration.export",
+        actor=current_user,
+        object_type="organisation",
+        object_id=current_user.organisation_id,
+    )
+    db.session.commit()
+    filename = f"meldingen-{clock.today().isoformat()}.csv"
+    return Response(
+        data,
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.get("/meldingen/nieuw")
+def declare_lookup() -> str:
     form = AddressLookupForm(request.args)
     result = None
     if request.args and form.validate():
@@ -98,4 +196,133 @@ def address_lookup() -> str:
         )
         if result.status == "invalid":
             apply_refusal(form, Refused(*result.problems))
-    return render_template("org/address_lookup.html", form=form, result=result)
+    return render_template("org/declare_lookup.html", form=form, result=result)
+
+
+@bp.route("/meldingen/nieuw/<int:address_id>", methods=["GET", "POST"])
+def declare(address_id: int) -> object:
+    address = get_scoped_or_404(Address, address_id, scope_of(current_user))
+    form = DeclarationForm()
+    if form.validate_on_submit():
+        done = _try_filing(
+            form,
+            lambda: declarations.file_declaration(
+                current_user,
+                _declaration_input(form),
+                address_id=address.id,
+                declared_for_kvk=form.declared_for_kvk.data,
+                locale=_locale(),
+            ),
+            _("Your declaration %(reference)s has been filed."),
+        )
+        if done is not None:
+            return done
+    return render_template("org/declare.html", form=form, address=address)
+
+
+@bp.route("/meldingen/nieuw/handmatig", methods=["GET", "POST"])
+def declare_manual() -> object:
+    form = ManualDeclarationForm(request.form if request.method == "POST" else request.args)
+    form.municipality.choices = [SelectChoice("", _("Choose a municipality"))] + [
+        SelectChoice(m.code, f"{m.name} ({m.code})")
+        for m in db.session.execute(
+            scoped(Municipality, scope_of(current_user)).order_by(Municipality.name)
+        ).scalars()
+    ]
+    if request.method == "POST" and form.validate():
+        manual = declarations.ManualAddress(
+            postcode=form.postcode.data or "",
+            house_number=form.house_number.data or "",
+            house_letter=form.house_letter.data or "",
+            house_number_addition=form.house_number_addition.data or "",
+            street=form.street.data or "",
+            town=form.town.data or "",
+            municipality_code=form.municipality.data or "",
+        )
+        done = _try_filing(
+            form,
+            lambda: declarations.file_declaration(
+                current_user,
+                _declaration_input(form),
+                manual_address=manual,
+                declared_for_kvk=form.declared_for_kvk.data,
+                locale=_locale(),
+            ),
+            _("Your declaration %(reference)s has been filed."),
+        )
+        if done is not None:
+            return done
+    return render_template("org/declare_manual.html", form=form)
+
+
+@bp.get("/meldingen/<int:declaration_id>")
+def declaration(declaration_id: int) -> str:
+    scope = scope_of(current_user)
+    item = get_scoped_or_404(Declaration, declaration_id, scope)
+    chain = declarations.chain_of(item, scope)
+    latest = chain[-1]
+    return render_template(
+        "org/declaration.html",
+        declaration=item,
+        chain=chain,
+        latest=latest,
+        findings=declarations.filing_findings(item.receipt),
+        status=declarations.declaration_status(latest),
+    )
+
+
+@bp.route("/meldingen/<int:declaration_id>/wijzigen", methods=["GET", "POST"])
+def amend(declaration_id: int) -> object:
+    scope = scope_of(current_user)
+    item = get_scoped_or_404(Declaration, declaration_id, scope)
+    form = AmendForm()
+    if form.validate_on_submit():
+        done = _try_filing(
+            form,
+            lambda: declarations.amend_declaration(
+                current_user,
+                item,
+                form.occupants.data,
+                form.effective_date.data,
+                form.occupants_registered_brp.data,
+                locale=_locale(),
+            ),
+            _("Your amendment %(reference)s has been filed."),
+        )
+        if done is not None:
+            return done
+    return render_template("org/amend.html", form=form, declaration=item)
+
+
+@bp.route("/meldingen/<int:declaration_id>/beeindigen", methods=["GET", "POST"])
+def end(declaration_id: int) -> object:
+    scope = scope_of(current_user)
+    item = get_scoped_or_404(Declaration, declaration_id, scope)
+    form = EndForm()
+    if form.validate_on_submit():
+        done = _try_filing(
+            form,
+            lambda: declarations.end_declaration(
+                current_user, item, form.end_date.data, form.reason.data, locale=_locale()
+            ),
+            _("The end of your declaration has been filed as %(reference)s."),
+        )
+        if done is not None:
+            return done
+    return render_template("org/end.html", form=form, declaration=item)
+
+
+@bp.get("/ontvangstbevestigingen/<int:receipt_id>.pdf")
+def receipt_download(receipt_id: int) -> Response:
+    receipt = get_scoped_or_404(Receipt, receipt_id, scope_of(current_user))
+    pdf = receipts.receipt_pdf(receipt)
+    audit.record(
+        "receipt.download", actor=current_user, object_type="receipt", object_id=receipt.reference
+    )
+    db.session.commit()
+    filename = f"ontvangstbevestiging-{receipt.reference}.pdf"
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

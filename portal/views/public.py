@@ -1,13 +1,19 @@
-"""Pages for everyone: home, health checks, accessibility statement (interface layer)."""
+"""Pages for everyone: home, receipt verification, health checks, accessibility statement
+(interface layer)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from datetime import timedelta
+
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from portal import clock
 from portal.extensions import db
+from portal.services.ratelimit import hit
+from portal.services.verification import verify_receipt
 
 bp = Blueprint("public", __name__)
 
@@ -18,6 +24,12 @@ HOME_BY_ROLE = {
     "municipal_admin": "municipal.dashboard",
     "system_admin": "admin.dashboard",
 }
+
+# Receipt lookups per client IP (SECURITY.md 2.4.1 anti-automation), counted in the database so
+# every gunicorn worker shares the count.
+VERIFY_LIMIT = 30
+VERIFY_WINDOW_SECONDS = 10 * 60
+VERIFY_STATUS_CODES = {"authentic": 200, "tampered": 200, "not_found": 404, "invalid": 400}
 
 
 @bp.get("/")
@@ -30,6 +42,42 @@ def home() -> object:
 @bp.get("/toegankelijkheid")
 def accessibility() -> str:
     return render_template("public/accessibility.html")
+
+
+@bp.get("/verify")
+def verify_form() -> object:
+    """The form: enter a verification code (GET, so the result page has its own address)."""
+    if "code" not in request.args:
+        return render_template("public/verify.html")
+    code = request.args["code"].strip()
+    if not code:
+        return render_template("public/verify.html", state="empty"), 400
+    return redirect(url_for("public.verify", code=code))
+
+
+@bp.get("/verify/<path:code>")
+def verify(code: str) -> object:
+    """The result of one lookup; rate-limited per client IP."""
+    limit = hit(f"verify:{request.remote_addr or 'unknown'}", VERIFY_LIMIT, VERIFY_WINDOW_SECONDS)
+    # Commit the hit at once: a 404 counts too, and a later error must not undo the count.
+    db.session.commit()
+    if not limit.allowed:
+        retry_at = clock.now() + timedelta(seconds=limit.retry_after)
+        response = make_response(
+            render_template("public/verify.html", state="limited", retry_at=retry_at), 429
+        )
+        response.headers["Retry-After"] = str(limit.retry_after)
+    else:
+        result = verify_receipt(code)
+        if result.status in ("authentic", "tampered"):
+            page = render_template("public/verify_result.html", result=result)
+        else:
+            page = render_template("public/verify.html", state=result.status, code=code)
+        response = make_response(page, VERIFY_STATUS_CODES[result.status])
+    # The code is the key to the page: keep it out of caches and search engines.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
 
 
 @bp.get("/healthz")

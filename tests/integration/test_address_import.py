@@ -263,9 +263,7 @@ def test_file_missing_a_column_is_refused_and_nothing_is_stored(demo_ctx: Flask)
 def test_empty_file_is_refused_for_missing_columns(demo_ctx: Flask, content: Any) -> None:
     with pytest.raises(Refused) as caught:
         import_addresses(content)
-    assert caught.value.problems == [
-        Problem("file", "columns.missing", ", ".join(ADDRESS_COLUMNS))
-    ]
+    assert caught.value.problems == [Problem("file", "columns.missing", ", ".join(ADDRESS_COLUMNS))]
 
 
 def test_changed_floor_area_counts_as_updated_and_sets_updated_at(demo_ctx: Flask) -> None:

@@ -14,11 +14,16 @@ PAGES = {
         "/wachtwoord-vergeten",
         "/account/nieuwe-bevestiging",
         "/toegankelijkheid",
+        "/verify",
     ],
     "declarant": [
         "/organisatie/",
-        "/organisatie/adres-zoeken",
-        "/organisatie/adres-zoeken?postcode=3511AB&house_number=1",
+        "/organisatie/meldingen",
+        "/organisatie/meldingen?status=all",
+        "/organisatie/meldingen/nieuw",
+        "/organisatie/meldingen/nieuw?postcode=3511AB&house_number=1",
+        "/organisatie/meldingen/nieuw?postcode=9999ZZ&house_number=1",
+        "/organisatie/meldingen/nieuw/handmatig?postcode=9999ZZ&house_number=1",
     ],
     "org_admin": [
         "/organisatie/",
@@ -36,11 +41,14 @@ PAGES = {
 def test_pages_render_accessibly_in_both_languages(
     app: Flask, client: FlaskClient, login_as, make_address, role: str | None, lang: str
 ) -> None:  # type: ignore[no-untyped-def]
-    make_address("3511 AB", 1)
+    address = make_address("3511 AB", 1)
+    paths = list(PAGES[role])
+    if role == "declarant":
+        paths.append(f"/organisatie/meldingen/nieuw/{address.id}")
     if role:
         login_as(role)
     client.get(f"/?lang={lang}")
-    for path in PAGES[role]:
+    for path in paths:
         response = client.get(path)
         assert response.status_code == 200, path
         page = response.get_data(as_text=True)

@@ -1,0 +1,69 @@
+"""Form fields that speak the portal's language (interface layer)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import Field, StringField
+from wtforms.widgets import TextInput
+
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_DUTCH = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
+
+
+class WholeNumberField(StringField):
+    """A whole number; empty gives None; anything else gets a clear message."""
+
+    widget = TextInput(input_type="text")
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = None
+        raw = str(valuelist[0]).strip() if valuelist else ""
+        self.raw_data = valuelist
+        if not raw:
+            return
+        if not re.fullmatch(r"-?\d{1,6}", raw):
+            raise ValueError(str(_l("Enter a whole number, for example 6.")))
+        self.data = int(raw)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return "" if self.data is None else str(self.data)
+
+
+class DutchDateField(Field):
+    """A date as the browser's date picker sends it (2026-12-01) or typed the Dutch way
+    (1-12-2026); empty gives None."""
+
+    widget = TextInput(input_type="date")
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = None
+        raw = str(valuelist[0]).strip() if valuelist else ""
+        if not raw:
+            return
+        match = _ISO.match(raw)
+        parts: tuple[int, int, int] | None = None
+        if match:
+            parts = (int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        else:
+            match = _DUTCH.match(raw)
+            if match:
+                parts = (int(match.group(3)), int(match.group(2)), int(match.group(1)))
+        try:
+            if parts is None:
+                raise ValueError
+            self.data = date(*parts)
+        except ValueError:
+            raise ValueError(
+                str(_l("Enter a date as day-month-year, for example 1-12-2026."))
+            ) from None
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return self.data.isoformat() if isinstance(self.data, date) else ""

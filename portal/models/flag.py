@@ -1,0 +1,66 @@
+"""Flags (signalen): an address breaking a high-severity rule, for inspectors (model layer).
+
+At most one flag per address is not closed (a partial unique index), carrying all its current
+reasons, the period, the occupant total and the limit.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal import clock
+from portal.extensions import db
+from portal.models.address import Address
+from portal.models.types import UTCDateTime
+
+FLAG_STATUSES = ("open", "in_behandeling", "afgehandeld", "geseponeerd")
+OPEN_STATUSES = ("open", "in_behandeling")
+_OPEN_SQL = "status IN ('open', 'in_behandeling')"
+
+
+class Flag(db.Model):
+    """One case per address: why it is flagged, since when, how far over the limit."""
+
+    __tablename__ = "flags"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('open', 'in_behandeling', 'afgehandeld', 'geseponeerd')",
+            name="status_known",
+        ),
+        Index(
+            "uq_flags_one_open_per_address",
+            "address_id",
+            unique=True,
+            postgresql_where=text(_OPEN_SQL),
+            sqlite_where=text(_OPEN_SQL),
+        ),
+        Index("ix_flags_municipality_status", "municipality_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address_id: Mapped[int] = mapped_column(ForeignKey("addresses.id"))
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    # Current high-severity finding codes, comma separated (e.g. "over_limit,permit_required").
+    reasons: Mapped[str] = mapped_column(String(200))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
+    occupants: Mapped[int] = mapped_column(Integer)
+    limit: Mapped[int | None] = mapped_column(Integer)
+    rule: Mapped[str | None] = mapped_column(String(30))
+    over_by: Mapped[int] = mapped_column(Integer, default=0)
+    over_ratio: Mapped[float] = mapped_column(Float, default=0.0)
+    assignee_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[str | None] = mapped_column(String(30))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    address: Mapped[Address] = relationship()
+
+    @property
+    def reason_list(self) -> list[str]:
+        return [r for r in self.reasons.split(",") if r]

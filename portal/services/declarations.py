@@ -1,0 +1,624 @@
+"""Filing, amending and ending declarations (service layer).
+
+Every filing is one transaction that serialises on the address: the address row is locked
+(``SELECT … FOR UPDATE`` on PostgreSQL) before the occupancy of the address is read, so two
+organisations declaring at the same moment are both counted (SECURITY.md §0.1). Within that
+transaction the declaration, its receipt record, the audit event and the flag are written; the
+caller commits once. Over-limit declarations are accepted and flagged, never refused.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import Select, exists, or_, select
+from sqlalchemy.orm import aliased, selectinload
+
+from portal import clock
+from portal.domain.address import (
+    normalise_addition,
+    normalise_house_letter,
+    normalise_postcode,
+    parse_house_number,
+)
+from portal.domain.declarations import (
+    DeclarationInput,
+    Filing,
+    amendment_problems,
+    declaration_problems,
+    effective_occupancy,
+    end_problems,
+)
+from portal.domain.errors import InvalidValue, Problem
+from portal.domain.identifiers import normalise_kvk, normalise_municipality_code
+from portal.domain.occupancy import (
+    AddressFacts,
+    Evaluation,
+    Finding,
+    PermitFacts,
+    evaluate,
+    late_finding,
+    over_by,
+)
+from portal.domain.receipt_codes import (
+    canonical_json,
+    format_reference,
+    new_verification_code,
+    snapshot_sha256,
+)
+from portal.extensions import db
+from portal.models import (
+    Address,
+    Declaration,
+    Flag,
+    Municipality,
+    Permit,
+    Receipt,
+    ReferenceNumber,
+    User,
+)
+from portal.models.flag import OPEN_STATUSES
+from portal.receipts import TEMPLATE_VERSION
+from portal.services import audit
+from portal.services.errors import Refused
+from portal.services.municipalities import default_policy, policy_for, policy_list
+from portal.services.queries import Scope, scoped
+
+
+@dataclass(frozen=True)
+class ManualAddress:
+    """An address the register lacks, entered by hand (stored as unverified)."""
+
+    postcode: str
+    house_number: str
+    street: str
+    town: str
+    municipality_code: str
+    house_letter: str = ""
+    house_number_addition: str = ""
+
+
+@dataclass
+class FilingResult:
+    declaration: Declaration
+    receipt: Receipt
+    evaluation: Evaluation
+    findings: list[Finding] = field(default_factory=list)
+
+
+# --- address -----------------------------------------------------------------------------------
+
+
+def resolve_manual_address(manual: ManualAddress) -> Address:
+    """The register address with these parts, or a new unverified one (flushed)."""
+    problems: list[Problem] = []
+    values: dict[str, object] = {}
+    for name, fn, raw in (
+        ("postcode", normalise_postcode, manual.postcode),
+        ("house_number", parse_house_number, manual.house_number),
+        ("house_letter", normalise_house_letter, manual.house_letter),
+        ("house_number_addition", normalise_addition, manual.house_number_addition),
+        ("municipality", normalise_municipality_code, manual.municipality_code),
+    ):
+        try:
+            values[name] = fn(raw)
+        except InvalidValue as exc:
+            problems.append(Problem(name, exc.code))
+    street = " ".join(manual.street.split())
+    town = " ".join(manual.town.split())
+    if not street:
+        problems.append(Problem("street", "street.required"))
+    elif len(street) > 120:
+        problems.append(Problem("street", "field.too_long"))
+    if not town:
+        problems.append(Problem("town", "town.required"))
+    elif len(town) > 80:
+        problems.append(Problem("town", "field.too_long"))
+    municipality = None
+    if "municipality" in values:
+        municipality = db.session.execute(
+            select(Municipality).where(Municipality.code == values["municipality"])
+        ).scalar_one_or_none()
+        if municipality is None:
+            problems.append(Problem("municipality", "municipality.unknown"))
+    if problems:
+        raise Refused(*problems)
+    assert municipality is not None
+    existing = db.session.execute(
+        select(Address)
+        .where(
+            Address.postcode == values["postcode"],
+            Address.house_number == values["house_number"],
+            Address.house_letter == values["house_letter"],
+            Address.house_number_addition == values["house_number_addition"],
+        )
+        .order_by(Address.verified.desc(), Address.id)
+        .limit(1)
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    address = Address(
+        street=street,
+        house_number=values["house_number"],
+        house_letter=values["house_letter"],
+        house_number_addition=values["house_number_addition"],
+        postcode=values["postcode"],
+        town=town,
+        municipality_id=municipality.id,
+        floor_area_m2=None,
+        uses="",
+        bag_status="",
+        verified=False,
+    )
+    db.session.add(address)
+    db.session.flush()
+    return address
+
+
+def lock_address(address_id: int) -> Address:
+    """Lock the address row for the rest of the transaction (PostgreSQL); load it fresh."""
+    address = db.session.execute(
+        select(Address)
+        .where(Address.id == address_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if address is None:
+        raise Refused.one("address", "address.unknown")
+    return address
+
+
+# --- evaluation -------------------------------------------------------------------------------
+
+
+def evaluate_address(address: Address, since: date | None = None) -> Evaluation:
+    """Judge the address over the timeline from ``since`` (default today), all declarants summed."""
+    today = clock.today()
+    start = min(since or today, today)
+    rows = db.session.execute(
+        select(
+            Declaration.id,
+            Declaration.organisation_id,
+            Declaration.occupants,
+            Declaration.start_date,
+            Declaration.end_date,
+            Declaration.supersedes_id,
+        ).where(Declaration.address_id == address.id)
+    ).all()
+    spans = effective_occupancy([Filing(*row) for row in rows])
+    permits = [
+        PermitFacts(
+            p.max_occupants, p.valid_from, p.valid_until, p.covers_lodging, p.decision_reference
+        )
+        for p in db.session.execute(
+            select(Permit).where(Permit.address_id == address.id, Permit.status == "valid")
+        ).scalars()
+    ]
+    facts = AddressFacts(address.floor_area_m2, tuple(address.use_list), address.verified)
+    return evaluate(
+        facts, spans, permits, policy_list(address.municipality_id), default_policy(), start
+    )
+
+
+def _overlaps(finding: Finding, start: date, end: date | None) -> bool:
+    return (finding.end is None or finding.end >= start) and (end is None or finding.start <= end)
+
+
+def sync_flag(address: Address, evaluation: Evaluation, actor: User | None) -> Flag | None:
+    """Open, update or close the address's flag to match its current high findings."""
+    today = clock.today()
+    high = [f for f in evaluation.high if f.end is None or f.end >= today]
+    flag = db.session.execute(
+        select(Flag).where(Flag.address_id == address.id, Flag.status.in_(OPEN_STATUSES))
+    ).scalar_one_or_none()
+    if not high:
+        if flag is not None and flag.status == "open":
+            flag.status = "afgehandeld"
+            flag.outcome = "no_longer_applies"
+            flag.closed_at = flag.updated_at = clock.now()
+            audit.record(
+                "flag.resolve",
+                actor=actor,
+                object_type="flag",
+                object_id=flag.id,
+                municipality_id=address.municipality_id,
+            )
+        return flag
+    main = next((f for f in high if f.code == "over_limit"), None) or next(
+        (f for f in high if f.code == "permit_required"), high[0]
+    )
+    worst = over_by(main) or (0, 0.0)
+    values = {
+        "reasons": ",".join(sorted({f.code for f in high})),
+        "period_start": min(f.start for f in high),
+        "period_end": None if any(f.end is None for f in high) else max(f.end for f in high),  # type: ignore[type-var]
+        "occupants": max(f.occupants or 0 for f in high),
+        "limit": main.limit,
+        "rule": main.rule,
+        "over_by": worst[0],
+        "over_ratio": worst[1],
+    }
+    if flag is None:
+        flag = Flag(
+            address_id=address.id, municipality_id=address.municipality_id, status="open", **values
+        )
+        db.session.add(flag)
+        db.session.flush()
+        audit.record(
+            "flag.open",
+            actor=actor,
+            object_type="flag",
+            object_id=flag.id,
+            municipality_id=address.municipality_id,
+            detail=values["reasons"],
+        )  # type: ignore[arg-type]
+    else:
+        changed = any(getattr(flag, k) != v for k, v in values.items())
+        if changed:
+            for key, value in values.items():
+                setattr(flag, key, value)
+            flag.updated_at = clock.now()
+            audit.record(
+                "flag.update",
+                actor=actor,
+                object_type="flag",
+                object_id=flag.id,
+                municipality_id=address.municipality_id,
+                detail=flag.reasons,
+            )
+    return flag
+
+
+# --- receipts ---------------------------------------------------------------------------------
+
+
+def _finding_json(finding: Finding) -> dict[str, object]:
+    return {
+        "code": finding.code,
+        "severity": finding.severity,
+        "start": finding.start.isoformat(),
+        "end": finding.end.isoformat() if finding.end else None,
+        "occupants": finding.occupants,
+        "limit": finding.limit,
+        "rule": finding.rule,
+    }
+
+
+def build_snapshot(
+    declaration: Declaration, findings: list[Finding], code: str
+) -> dict[str, object]:
+    """The canonical content of a receipt: what was filed and the findings shown."""
+    address = declaration.address
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    supersedes = declaration.supersedes
+    return {
+        "kind": declaration.kind,
+        "reference": declaration.reference,
+        "filed_at": declaration.filed_at.isoformat(),
+        "verification_code": code,
+        "verify_url": f"{base}/verify/{code}",
+        "municipality": {
+            "code": declaration.municipality.code,
+            "name": declaration.municipality.name,
+        },
+        "organisation": {
+            "name": declaration.organisation.name,
+            "kvk": declaration.organisation.kvk_number,
+        },
+        "declared_for_kvk": declaration.declared_for_kvk,
+        "address": {
+            "street": address.street,
+            "number_label": address.number_label,
+            "postcode": address.postcode,
+            "town": address.town,
+            "nummeraanduiding_id": address.nummeraanduiding_id,
+            "verified": address.verified,
+            "floor_area_m2": address.floor_area_m2,
+            "uses": address.use_list,
+        },
+        "declaration": {
+            "occupants": declaration.occupants,
+            "occupants_registered_brp": declaration.occupants_registered_brp,
+            "start_date": declaration.start_date.isoformat(),
+            "end_date": declaration.end_date.isoformat() if declaration.end_date else None,
+            "end_reason": declaration.end_reason,
+            "separate_contracts": declaration.separate_contracts,
+            "supersedes": supersedes.reference if supersedes else None,
+            "effective_date": declaration.start_date.isoformat()
+            if declaration.kind == "amendment"
+            else None,
+        },
+        "findings": [_finding_json(f) for f in findings],
+    }
+
+
+def issue_receipt(declaration: Declaration, findings: list[Finding], locale: str) -> Receipt:
+    """The receipt record of a filing (the PDF is rendered later, on first download)."""
+    code = new_verification_code()
+    while db.session.execute(select(Receipt.id).where(Receipt.verification_code == code)).first():
+        code = new_verification_code()  # 60 random bits: a repeat is astronomically rare
+    snapshot = build_snapshot(declaration, findings, code)
+    receipt = Receipt(
+        reference=declaration.reference,
+        verification_code=code,
+        declaration_id=declaration.id,
+        organisation_id=declaration.organisation_id,
+        municipality_id=declaration.municipality_id,
+        locale=locale,
+        snapshot_json=canonical_json(snapshot).decode("utf-8"),
+        sha256=snapshot_sha256(snapshot),
+        template_version=TEMPLATE_VERSION,
+    )
+    db.session.add(receipt)
+    return receipt
+
+
+def next_reference() -> str:
+    number = ReferenceNumber()
+    db.session.add(number)
+    db.session.flush()
+    return format_reference(clock.today().year, number.id)
+
+
+# --- filing -----------------------------------------------------------------------------------
+
+
+def _optional_kvk(raw: str | None) -> str | None:
+    if not raw or not raw.strip():
+        return None
+    try:
+        return normalise_kvk(raw)
+    except InvalidValue as exc:
+        raise Refused.one("declared_for_kvk", exc.code) from exc
+
+
+def _file(user: User, declaration: Declaration, changed_on: date, locale: str) -> FilingResult:
+    """Write ``declaration`` at its (already locked) address, judge it, flag it, receipt it."""
+    declaration.reference = next_reference()
+    declaration.filed_by_user_id = user.id
+    declaration.filed_at = clock.now()
+    db.session.add(declaration)
+    db.session.flush()
+    if declaration.root_id is None and declaration.supersedes_id is None:
+        declaration.root_id = declaration.id
+    address = declaration.address
+    evaluation = evaluate_address(address, since=declaration.start_date)
+    period_end = declaration.end_date
+    findings = [f for f in evaluation.findings if _overlaps(f, declaration.start_date, period_end)]
+    late = late_finding(
+        clock.today(),
+        changed_on,
+        declaration.occupants,
+        policy_for(address.municipality_id, changed_on),
+    )
+    if late is not None:
+        findings.append(late)
+    today = clock.today()
+    sync_flag(
+        address, evaluation if declaration.start_date >= today else evaluate_address(address), user
+    )
+    receipt = issue_receipt(declaration, findings, locale)
+    audit.record(
+        f"declaration.{declaration.kind}",
+        actor=user,
+        object_type="declaration",
+        object_id=declaration.reference,
+        municipality_id=declaration.municipality_id,
+    )
+    db.session.flush()
+    return FilingResult(declaration, receipt, evaluation, findings)
+
+
+def file_declaration(
+    user: User,
+    data: DeclarationInput,
+    *,
+    address_id: int | None = None,
+    manual_address: ManualAddress | None = None,
+    declared_for_kvk: str | None = None,
+    locale: str = "nl",
+) -> FilingResult:
+    """File a new declaration for the user's organisation."""
+    if user.organisation_id is None:
+        raise Refused.one("organisation", "organisation.required")
+    problems = declaration_problems(data, clock.today())
+    kvk = None
+    try:
+        kvk = _optional_kvk(declared_for_kvk)
+    except Refused as exc:
+        problems += exc.problems
+    if problems:
+        raise Refused(*problems)
+    if manual_address is not None:
+        address_id = resolve_manual_address(manual_address).id
+    if address_id is None:
+        raise Refused.one("address", "address.unknown")
+    address = lock_address(address_id)
+    assert data.occupants is not None and data.start_date is not None
+    declaration = Declaration(
+        kind="new",
+        organisation_id=user.organisation_id,
+        declared_for_kvk=kvk,
+        address_id=address.id,
+        municipality_id=address.municipality_id,
+        occupants=data.occupants,
+        occupants_registered_brp=data.occupants_registered_brp,
+        start_date=data.start_date,
+        end_date=data.end_date,
+        separate_contracts=bool(data.separate_contracts),
+    )
+    declaration.address = address
+    return _file(user, declaration, data.start_date, locale)
+
+
+def _current(declaration: Declaration) -> Declaration:
+    """Lock the address, then make sure ``declaration`` is still the latest of its chain."""
+    lock_address(declaration.address_id)
+    successor = db.session.execute(
+        select(Declaration.id).where(Declaration.supersedes_id == declaration.id)
+    ).first()
+    if successor is not None:
+        raise Refused.one("declaration", "declaration.superseded")
+    if declaration.kind == "end":
+        raise Refused.one("declaration", "declaration.ended")
+    return declaration
+
+
+def _successor(current: Declaration, kind: str, **changes: object) -> Declaration:
+    """A new filing that supersedes ``current``: its fields, with ``changes``."""
+    fields: dict[str, object] = {
+        "organisation_id": current.organisation_id,
+        "declared_for_kvk": current.declared_for_kvk,
+        "address_id": current.address_id,
+        "municipality_id": current.municipality_id,
+        "occupants": current.occupants,
+        "occupants_registered_brp": current.occupants_registered_brp,
+        "start_date": current.start_date,
+        "end_date": current.end_date,
+        "separate_contracts": current.separate_contracts,
+    }
+    fields.update(changes)
+    successor = Declaration(kind=kind, supersedes_id=current.id, root_id=current.chain_id, **fields)
+    successor.address = current.address
+    successor.supersedes = current
+    return successor
+
+
+def amend_declaration(
+    user: User,
+    declaration: Declaration,
+    occupants: int | None,
+    effective_date: date | None,
+    occupants_registered_brp: int | None = None,
+    locale: str = "nl",
+) -> FilingResult:
+    """File a successor with a new count from ``effective_date``."""
+    current = _current(declaration)
+    problems = amendment_problems(
+        current.start_date,
+        current.end_date,
+        occupants,
+        effective_date,
+        clock.today(),
+        occupants_registered_brp,
+    )
+    if problems:
+        raise Refused(*problems)
+    assert occupants is not None and effective_date is not None
+    successor = _successor(
+        current,
+        "amendment",
+        occupants=occupants,
+        occupants_registered_brp=occupants_registered_brp,
+        start_date=effective_date,
+    )
+    return _file(user, successor, effective_date, locale)
+
+
+def end_declaration(
+    user: User,
+    declaration: Declaration,
+    end_date: date | None,
+    reason: str | None,
+    locale: str = "nl",
+) -> FilingResult:
+    """File the end of a declaration: its last day and why."""
+    current = _current(declaration)
+    problems = end_problems(current.start_date, end_date, reason, clock.today())
+    if problems:
+        raise Refused(*problems)
+    assert end_date is not None
+    ended = _successor(current, "end", end_date=end_date, end_reason=reason)
+    return _file(user, ended, end_date, locale)
+
+
+def receipt_snapshot(receipt: Receipt) -> dict[str, object]:
+    return dict(json.loads(receipt.snapshot_json))
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+STATUS_FILTERS = ("active", "ended", "all")
+
+
+def declaration_status(declaration: Declaration, today: date | None = None) -> str:
+    """``future``, ``active`` or ``ended`` for the latest filing of a chain."""
+    today = today or clock.today()
+    if declaration.end_date is not None and declaration.end_date < today:
+        return "ended"
+    if declaration.start_date > today:
+        return "future"
+    return "active"
+
+
+def current_declarations_query(
+    scope: Scope, status: str = "active", municipality_id: int | None = None, q: str = ""
+) -> Select[tuple[Declaration]]:
+    """The latest filing of every chain the scope may see, filtered, newest first."""
+    successor = aliased(Declaration)
+    stmt = (
+        scoped(Declaration, scope)
+        .join(Address, Address.id == Declaration.address_id)
+        .where(~exists().where(successor.supersedes_id == Declaration.id))
+        .options(
+            selectinload(Declaration.address),
+            selectinload(Declaration.receipt),
+            selectinload(Declaration.municipality),
+        )
+        .order_by(Declaration.filed_at.desc(), Declaration.id.desc())
+    )
+    today = clock.today()
+    if status == "active":
+        stmt = stmt.where(or_(Declaration.end_date.is_(None), Declaration.end_date >= today))
+    elif status == "ended":
+        stmt = stmt.where(Declaration.end_date < today)
+    if municipality_id:
+        stmt = stmt.where(Declaration.municipality_id == municipality_id)
+    text = " ".join((q or "").split())[:100]
+    if text:
+        try:
+            stmt = stmt.where(Address.postcode == normalise_postcode(text))
+        except InvalidValue:
+            stmt = stmt.where(Address.street.ilike(f"%{_escape_like(text)}%", escape="\\"))
+    return stmt
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def chain_of(declaration: Declaration, scope: Scope) -> list[Declaration]:
+    """Every filing of the declaration's chain, oldest first (the full history)."""
+    stmt = (
+        scoped(Declaration, scope)
+        .where(Declaration.root_id == declaration.chain_id)
+        .options(selectinload(Declaration.receipt))
+        .order_by(Declaration.filed_at, Declaration.id)
+    )
+    return list(db.session.execute(stmt).scalars())
+
+
+def latest_in_chain(declaration: Declaration, scope: Scope) -> Declaration:
+    return chain_of(declaration, scope)[-1]
+
+
+def filing_findings(receipt: Receipt | None) -> list[dict[str, object]]:
+    """The findings shown at filing, as stored on the receipt."""
+    if receipt is None:
+        return []
+    return list(receipt_snapshot(receipt).get("findings", []))  # type: ignore[call-overload]
+
+
+def declaration_municipalities(scope: Scope) -> list[Municipality]:
+    """The municipalities in which the scope has declarations (for the filter)."""
+    ids = select(Declaration.municipality_id).where(
+        Declaration.id.in_(scoped(Declaration, scope).with_only_columns(Declaration.id))
+    )
+    return list(
+        db.session.execute(
+            select(Municipality).where(Municipality.id.in_(ids)).order_by(Municipality.name)
+        ).scalars()
+    )
