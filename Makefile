@@ -43,7 +43,7 @@ typecheck: install
 ## Refresh the message catalogue after changing texts: extract, then update the .po files.
 extract-messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o portal/translations/messages.pot .
-	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching --ignore-obsolete --no-location
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching --ignore-obsolete --width 100
 
 bench: install
 	@echo "The benchmark suite arrives with the benchmark issue (bench/)."

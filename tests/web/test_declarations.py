@@ -225,3 +225,74 @@ def test_receipt_downloads_as_the_same_pdf_twice(
         ["pdftotext", "-", "-"], input=first.data, capture_output=True, check=True
     ).stdout.decode()
     assert reference in text and code in text
+
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    '<link rel=stylesheet href="http://127.0.0.1:{port}/x">',
+    '<img src="file:///etc/passwd">',
+    "ąćęłńóśźż ăâîșț שלום مرحبا 🏠",
+    "{{ 7*7 }}",
+]
+
+
+def test_hostile_text_stays_literal_on_pages_and_in_the_pdf(
+    app: Flask,
+    client: FlaskClient,
+    make_user: Callable[..., Any],
+    make_org: Callable[..., Any],
+    make_municipality: Callable[..., Any],
+) -> None:
+    import http.server
+    import subprocess
+    import threading
+
+    hits: list[str] = []
+
+    class Canary(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Canary)
+    port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        payload = " ".join(HOSTILE).format(port=port)
+        make_municipality("GM0983", "Venlo", "Limburg")
+        org = make_org(name=payload[:200])
+        login(client, make_user("declarant", org=org))
+        response = client.post(
+            "/organisatie/meldingen/nieuw/handmatig",
+            data=_form(
+                occupants="2",
+                postcode="5911AB",
+                house_number="99",
+                street="<script>alert(1)</script> {{ 7*7 }}",
+                town='<img src="file:///etc/passwd"> ăâîșț 🏠',
+                municipality="GM0983",
+            ),
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert "<script>alert" not in page and "&lt;script&gt;alert(1)" in page
+        assert "{{ 7*7 }}" in page  # never rendered as a template
+        assert '<img src="file' not in page and "ăâîșț 🏠" in page
+        with app.app_context():
+            from portal.extensions import db
+
+            receipt_id = db.session.query(Receipt).one().id
+        pdf = client.get(f"/organisatie/ontvangstbevestigingen/{receipt_id}.pdf").data
+        text = subprocess.run(
+            ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+        ).stdout.decode()
+        assert "<script>alert(1)</script>" in text  # street, literally
+        assert "127.0.0.1" in text  # the organisation's <link> payload, as text
+        assert hits == []
+    finally:
+        server.shutdown()
+        server.server_close()
