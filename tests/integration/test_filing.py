@@ -20,10 +20,10 @@ from portal.services.declarations import (
     ManualAddress,
     amend_declaration,
     end_declaration,
-    evaluate_address,
     file_declaration,
 )
 from portal.services.errors import Refused
+from portal.services.flags import evaluate_address
 
 
 @pytest.fixture
