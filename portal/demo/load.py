@@ -93,9 +93,31 @@ USERS = [
     ("system admin", "systeembeheer@demo.meldportaal.nl", "system_admin", None),
 ]
 
-# Westland applies the SNF 2025 new-build figure of 15 m² per person from 1 July 2026
+# Utrecht sets its alert and support-desk addresses with the national figures from 1 January
+# 2026; Westland applies the SNF 2025 new-build figure of 15 m² per person from 1 July 2026
 # (DOMAIN.md §1.1) — an example of a policy change with an effective date.
-POLICIES = [("GM1783", date(2026, 7, 1), 15, 10, 4, 3)]
+POLICIES = [
+    {
+        "code": "GM0344",
+        "effective_from": date(2026, 1, 1),
+        "m2_per_person_dwelling": 12,
+        "m2_per_person_lodging": 10,
+        "no_permit_max_occupants": 4,
+        "late_after_days": 3,
+        "alert_emails": "signalen@utrecht.demo.meldportaal.nl",
+        "support_desk_email": "steunpunt@utrecht.demo.meldportaal.nl",
+    },
+    {
+        "code": "GM1783",
+        "effective_from": date(2026, 7, 1),
+        "m2_per_person_dwelling": 15,
+        "m2_per_person_lodging": 10,
+        "no_permit_max_occupants": 4,
+        "late_after_days": 3,
+        "alert_emails": "signalen@westland.demo.meldportaal.nl",
+        "support_desk_email": "steunpunt@westland.demo.meldportaal.nl",
+    },
+]
 
 
 @dataclass
@@ -123,24 +145,17 @@ def load_demo() -> DemoSummary:
         addresses=import_addresses(DATA / "bag-demo.csv"),
     )
     municipalities = {m.code: m for m in db.session.execute(select(Municipality)).scalars()}
-    for code, start, dwelling, lodging, no_permit, late in POLICIES:
-        mun = municipalities[code]
+    for spec in POLICIES:
+        fields = dict(spec)
+        mun = municipalities[str(fields.pop("code"))]
         exists = db.session.execute(
             select(MunicipalPolicy.id).where(
-                MunicipalPolicy.municipality_id == mun.id, MunicipalPolicy.effective_from == start
+                MunicipalPolicy.municipality_id == mun.id,
+                MunicipalPolicy.effective_from == fields["effective_from"],
             )
         ).first()
         if not exists:
-            db.session.add(
-                MunicipalPolicy(
-                    municipality_id=mun.id,
-                    effective_from=start,
-                    m2_per_person_dwelling=dwelling,
-                    m2_per_person_lodging=lodging,
-                    no_permit_max_occupants=no_permit,
-                    late_after_days=late,
-                )
-            )
+            db.session.add(MunicipalPolicy(municipality_id=mun.id, **fields))
 
     organisations = {o.kvk_number: o for o in db.session.execute(select(Organisation)).scalars()}
     for kvk, name, kinds, snf, contact in ORGANISATIONS:

@@ -62,7 +62,8 @@ RULE_LATE: Final = "late_after_days"
 WOONFUNCTIE: Final = "woonfunctie"
 LOGIESFUNCTIE: Final = "logiesfunctie"
 
-# near_limit fires at 90 % of the limit or more (DESIGN.md findings table), as a fraction 9/10
+# near_limit fires at 90 % of the limit or more (DESIGN.md findings table); a municipality may set
+# its own percentage (OccupancyPolicy.near_limit_percent). Kept as a fraction for reference.
 # so the comparison stays in whole numbers.
 NEAR_LIMIT_NUMERATOR: Final = 9
 NEAR_LIMIT_DENOMINATOR: Final = 10
@@ -127,6 +128,7 @@ class Limit:
     permit: PermitFacts | None
     no_permit_threshold: int
     area_rule: str | None = None  # RULE_AREA_DWELLING / RULE_AREA_LODGING when area_limit is set
+    near_limit_percent: int = 90  # the policy's near-limit level that day
 
     @property
     def physical(self) -> tuple[int, str] | None:
@@ -231,6 +233,7 @@ def limit_on(
         permit=permit,
         no_permit_threshold=policy.no_permit_max_occupants,
         area_rule=area_rule,
+        near_limit_percent=policy.near_limit_percent,
     )
 
 
@@ -295,7 +298,7 @@ def _segment_findings(
     if (
         limit.value is not None
         and limit.value > 0
-        and NEAR_LIMIT_DENOMINATOR * occupants >= NEAR_LIMIT_NUMERATOR * limit.value
+        and 100 * occupants >= limit.near_limit_percent * limit.value
         and occupants <= limit.value
     ):
         found.append((NEAR_LIMIT, limit.value, limit.rule))

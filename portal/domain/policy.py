@@ -21,6 +21,8 @@ class OccupancyPolicy:
     no_permit_max_occupants: int
     late_after_days: int
     effective_from: date | None = None
+    # near_limit fires at this percentage of the limit (DESIGN.md findings table: 90 %).
+    near_limit_percent: int = 90
 
 
 def policy_in_force(

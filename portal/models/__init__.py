@@ -9,25 +9,27 @@ from portal.models.declaration import (
     Receipt,
     ReferenceNumber,
 )
-from portal.models.flag import FLAG_STATUSES, OPEN_STATUSES, Flag
+from portal.models.flag import FLAG_STATUSES, OPEN_STATUSES, OUTCOMES, Flag, FlagEvent
 from portal.models.municipality import Municipality, MunicipalPolicy, Region
 from portal.models.organisation import Organisation
 from portal.models.outbox import OutboxMessage
 from portal.models.permit import Permit
 from portal.models.ratelimit import RateLimitWindow
-from portal.models.user import ROLES, AccountToken, User, UserSession
+from portal.models.user import ROLES, AccountToken, RecoveryCode, User, UserSession
 
 __all__ = [
     "DECLARATION_KINDS",
     "END_REASONS",
     "FLAG_STATUSES",
     "OPEN_STATUSES",
+    "OUTCOMES",
     "ROLES",
     "AccountToken",
     "Address",
     "AuditEvent",
     "Declaration",
     "Flag",
+    "FlagEvent",
     "MunicipalPolicy",
     "Municipality",
     "Organisation",
@@ -35,6 +37,7 @@ __all__ = [
     "Permit",
     "RateLimitWindow",
     "Receipt",
+    "RecoveryCode",
     "ReferenceNumber",
     "Region",
     "User",

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Index, Integer, String, text
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
@@ -17,6 +27,9 @@ from portal.models.address import Address
 from portal.models.types import UTCDateTime
 
 FLAG_STATUSES = ("open", "in_behandeling", "afgehandeld", "geseponeerd")
+# Inspection outcomes (issue: inspectors): compliant, warning, enforcement started, unfounded;
+# "no_longer_applies" is set when the reasons disappear before anyone worked the flag.
+OUTCOMES = ("compliant", "warning", "enforcement_started", "unfounded", "no_longer_applies")
 OPEN_STATUSES = ("open", "in_behandeling")
 _OPEN_SQL = "status IN ('open', 'in_behandeling')"
 
@@ -58,9 +71,30 @@ class Flag(db.Model):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The total the last alert was sent for: an alert goes again when the total grows past it.
+    alerted_occupants: Mapped[int | None] = mapped_column(Integer)
+    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     address: Mapped[Address] = relationship()
 
     @property
     def reason_list(self) -> list[str]:
         return [r for r in self.reasons.split(",") if r]
+
+
+class FlagEvent(db.Model):
+    """One step in a flag's history: opened, escalated, assigned, status change, note, outcome."""
+
+    __tablename__ = "flag_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flag_id: Mapped[int] = mapped_column(ForeignKey("flags.id"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # opened, escalated, updated, resolved, reopened, assigned, status, note, outcome
+    kind: Mapped[str] = mapped_column(String(20))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    # The note text, the new assignee's id, the outcome code, or the reasons — never personal data
+    # of occupants (there is none in the portal).
+    detail: Mapped[str] = mapped_column(Text, default="")

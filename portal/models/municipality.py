@@ -36,8 +36,6 @@ class Municipality(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     province: Mapped[str] = mapped_column(String(60), default="")
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
-    # Where alerts about new flags go (comma separated), in addition to the inspectors.
-    alert_emails: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     region: Mapped[Region | None] = relationship(back_populates="municipalities")
@@ -61,6 +59,7 @@ class MunicipalPolicy(db.Model):
         CheckConstraint("m2_per_person_lodging between 1 and 100", name="m2_lodging_range"),
         CheckConstraint("no_permit_max_occupants between 1 and 50", name="no_permit_range"),
         CheckConstraint("late_after_days between 0 and 60", name="late_range"),
+        CheckConstraint("near_limit_percent between 50 and 100", name="near_limit_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,6 +69,11 @@ class MunicipalPolicy(db.Model):
     m2_per_person_lodging: Mapped[int] = mapped_column(Integer)
     no_permit_max_occupants: Mapped[int] = mapped_column(Integer)
     late_after_days: Mapped[int] = mapped_column(Integer)
+    near_limit_percent: Mapped[int] = mapped_column(Integer, default=90, server_default="90")
+    # Where alerts about new or escalated flags go, comma separated (besides subscribed inspectors).
+    alert_emails: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # The support desk that hears when people lose the job their housing depended on.
+    support_desk_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

@@ -132,6 +132,7 @@ def policy_list(municipality_id: int) -> list[OccupancyPolicy]:
             no_permit_max_occupants=row.no_permit_max_occupants,
             late_after_days=row.late_after_days,
             effective_from=row.effective_from,
+            near_limit_percent=row.near_limit_percent,
         )
         for row in rows
     ]
