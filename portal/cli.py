@@ -19,6 +19,8 @@ outbox_cli = AppGroup("outbox", help="Send the emails waiting in the outbox.")
 addresses_cli = AppGroup("addresses", help="The address register (BAG-shaped CSV).")
 municipalities_cli = AppGroup("municipalities", help="The list of municipalities (CBS codes).")
 demo_cli = AppGroup("demo", help="Demo data for trying the portal.")
+flags_cli = AppGroup("flags", help="Flags (signalen): the daily re-evaluation.")
+alerts_cli = AppGroup("alerts", help="Alerts to inspectors: the daily digest.")
 
 
 def _fail(exc: Refused) -> None:
@@ -99,6 +101,47 @@ def outbox_send(limit: int) -> None:
     click.echo(f"sent {report.sent}, to retry {report.retried}, failed {report.failed}")
 
 
+@outbox_cli.command("run")
+@click.option("--once", is_flag=True, help="Send what is due now, then stop.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds.")
+def outbox_run(once: bool, interval: float) -> None:
+    """The dispatcher: send due emails in a loop (several may run side by side)."""
+    from portal.notifications.dispatcher import run_dispatcher
+
+    run_dispatcher(dict(current_app.config), once=once, interval=interval, echo=click.echo)
+
+
+@flags_cli.command("reevaluate")
+@click.option(
+    "--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), help="Judge as of this date."
+)
+@click.option("--all", "everything", is_flag=True, help="Every address, not only those changing.")
+def flags_reevaluate(day: object, everything: bool) -> None:
+    """Re-judge the addresses whose situation changes on the date; open, escalate, resolve flags."""
+    from portal import clock
+    from portal.services.reevaluation import reevaluate
+
+    when = day.date() if day is not None else clock.today()  # type: ignore[attr-defined]
+    report = reevaluate(when, everything=everything)
+    db.session.commit()
+    click.echo(report.describe())
+
+
+@alerts_cli.command("digest")
+@click.option(
+    "--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), help="The day to summarise."
+)
+def alerts_digest(day: object) -> None:
+    """Write the daily digest for inspectors who chose it (to the outbox)."""
+    from portal import clock
+    from portal.notifications.alerts import enqueue_digests
+
+    when = day.date() if day is not None else clock.today()  # type: ignore[attr-defined]
+    count = enqueue_digests(when)
+    db.session.commit()
+    click.echo(f"digests written: {count}")
+
+
 @addresses_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def addresses_import(file: Path) -> None:
@@ -159,5 +202,13 @@ def demo_load() -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for group in (users_cli, outbox_cli, addresses_cli, municipalities_cli, demo_cli):
+    for group in (
+        users_cli,
+        outbox_cli,
+        addresses_cli,
+        municipalities_cli,
+        demo_cli,
+        flags_cli,
+        alerts_cli,
+    ):
         app.cli.add_command(group)
