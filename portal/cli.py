@@ -212,3 +212,29 @@ def register_cli(app: Flask) -> None:
         alerts_cli,
     ):
         app.cli.add_command(group)
+
+
+@demo_cli.command("totp-code")
+@click.argument("email")
+def demo_totp_code(email: str) -> None:
+    """Print the current two-factor code of a demo inspector or administrator."""
+    from portal import clock
+    from portal.demo.load import is_demo_user
+    from portal.services import totp
+    from portal.services.accounts import find_user_by_email
+
+    if current_app.config["ENV"] == "production":
+        click.echo("error: demo codes are never given in production", err=True)
+        sys.exit(1)
+    user = find_user_by_email(email.strip()) if is_demo_user(email) else None
+    if user is None:
+        click.echo(f"error: {email} is not a demo login (see `demo load`)", err=True)
+        sys.exit(1)
+    if not totp.is_enrolled(user):
+        click.echo(f"error: {email} has no two-factor login set up", err=True)
+        sys.exit(1)
+    click.echo(totp.current_code(str(user.totp_secret)))
+    left = totp.STEP_SECONDS - int(clock.now().timestamp()) % totp.STEP_SECONDS
+    click.echo(
+        f"valid for {left} more seconds (and the 30 seconds after); each code works once", err=True
+    )

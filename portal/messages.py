@@ -61,6 +61,21 @@ MESSAGES = {
     "verification_code.format": _l(
         "A verification code is 12 letters and digits, for example ABCD-EFGH-JKMN."
     ),
+    # inspectors: signals (flags) and alert settings
+    "flag.status_unknown": _l("Choose a status from the list."),
+    "flag.closed": _l("This signal is closed. Its status and assignment can no longer be changed."),
+    "flag.not_started": _l(
+        "Start handling the signal first. Only a signal that is in progress can be closed."
+    ),
+    "flag.transition": _l(
+        "This change of status is not possible. A signal goes from open to in progress, and "
+        "from in progress to handled or dismissed."
+    ),
+    "flag.outcome_required": _l("Choose the outcome of the inspection to close the signal."),
+    "assignee.unknown": _l("Choose an inspector of your own municipality."),
+    "note.required": _l("Write a note."),
+    "note.too_long": _l("A note is at most 4,000 characters."),
+    "alert_mode.unknown": _l("Choose how you want to receive alerts."),
     # organisations and accounts
     "organisation_name.required": _l("Enter the name of the organisation."),
     "organisation_name.too_long": _l("The name is at most 200 characters."),
@@ -86,6 +101,22 @@ MESSAGES = {
     ),
     "token.invalid": _l("This link is not valid or has already been used."),
     "token.expired": _l("This link has expired. Ask for a new one."),
+    # two-factor login (TOTP and recovery codes)
+    "totp.format": _l(
+        "Enter the 6-digit code from your app, or a recovery code of 24 letters and digits."
+    ),
+    "totp.wrong": _l(
+        "This code is not correct. Enter the code your app shows now, or a recovery code."
+    ),
+    "totp.replay": _l("This code has already been used. Wait for the next code in your app."),
+    "totp.too_many": _l("Too many attempts. Wait a few minutes and try again."),
+    "totp.enrol_wrong": _l(
+        "This code is not correct. Check that the time on your phone is set automatically, "
+        "then enter the code the app shows now."
+    ),
+    "totp.enrol_expired": _l("The set-up has expired. Start again and scan the new QR code."),
+    "totp.already_enrolled": _l("Two-factor login is already set up for your account."),
+    "totp.not_enrolled": _l("Two-factor login is not set up yet for your account."),
     "invite.email_taken": _l("This email address already has an account."),
     "invite.not_allowed": _l("Only an administrator of the organisation can invite colleagues."),
     "role.unknown": _l("Choose a role from the list."),
@@ -97,6 +128,55 @@ MESSAGES = {
     ),
     "organisation.required": _l("Give the KvK number of the organisation."),
     "organisation.unknown": _l("No organisation with this KvK number is registered."),
+    # outgoing mail (system admins)
+    "outbox.already_sent": _l("This message has already been sent. It is not sent again."),
+    # municipal policy and users (municipal admins)
+    "policy.effective_from.required": _l("Enter the date from which the policy applies."),
+    "policy.effective_from.past": _l(
+        "Choose today or a later date. A policy cannot start in the past: declarations are "
+        "judged by the policy that applied on their dates."
+    ),
+    "policy.effective_from.in_force": _l(
+        "A policy already applies from this date. Choose a later date."
+    ),
+    "policy.effective_from.planned": _l(
+        "A policy is already planned from this date. Tick “Replace the planned policy” to "
+        "replace it, or choose another date."
+    ),
+    "policy.m2_per_person_dwelling.required": _l(
+        "Enter the minimum floor area per person in a dwelling, in m²."
+    ),
+    "policy.m2_per_person_dwelling.range": _l(
+        "The minimum floor area per person in a dwelling is between 6 and 50 m²."
+    ),
+    "policy.m2_per_person_lodging.required": _l(
+        "Enter the minimum floor area per person in lodging, in m²."
+    ),
+    "policy.m2_per_person_lodging.range": _l(
+        "The minimum floor area per person in lodging is between 6 and 50 m²."
+    ),
+    "policy.no_permit_max_occupants.required": _l(
+        "Enter the number of occupants allowed without a permit."
+    ),
+    "policy.no_permit_max_occupants.range": _l(
+        "The number of occupants allowed without a permit is between 1 and 20."
+    ),
+    "policy.near_limit_percent.required": _l("Enter the near-limit percentage."),
+    "policy.near_limit_percent.range": _l("The near-limit percentage is between 50 and 100."),
+    "policy.late_after_days.required": _l("Enter after how many days a declaration is late."),
+    "policy.late_after_days.range": _l("A declaration is late after 0 to 30 days."),
+    "alert_emails.format": _l("“%(address)s” is not a valid email address."),
+    "alert_emails.too_many": _l("Enter at most 10 email addresses."),
+    "alert_emails.too_long": _l(
+        "Together these addresses are longer than 500 characters. Enter fewer addresses."
+    ),
+    "municipal_admin.only": _l("Only a municipal administrator of this municipality can do this."),
+    "deactivate.not_allowed": _l("You cannot deactivate this user."),
+    "deactivate.already": _l("This user has already been deactivated."),
+    "deactivate.last_admin": _l(
+        "You are the last municipal administrator who can log in. Invite another municipal "
+        "administrator first; once they have chosen a password, you can be deactivated."
+    ),
 }
 
 

@@ -11,6 +11,7 @@ import itertools
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -176,7 +177,12 @@ def make_user(
         email: str | None = None,
         password: str = PASSWORD,
         verified: bool = True,
+        totp: bool | None = None,
     ) -> User:
+        """``totp``: enrol a TOTP secret (``user.totp_secret``). By default staff roles are
+        enrolled (they must pass the second factor) and organisation users are not."""
+        from portal.services.totp import new_secret, required_for
+
         n = next(_seq)
         with app.app_context():
             user = User(email=email or f"user{n}@example.nl", role=role)
@@ -186,6 +192,9 @@ def make_user(
                 user.municipality_id = (municipality or make_municipality()).id
             user.password_hash = hash_password(password)
             user.email_verified_at = clock.now() if verified else None
+            if required_for(user) if totp is None else totp:
+                user.totp_secret = new_secret()
+                user.totp_enabled_at = clock.now()
             db.session.add(user)
             db.session.commit()
             db.session.refresh(user)
@@ -237,11 +246,52 @@ def make_address(
     return make
 
 
-def login(client: FlaskClient, user: User, password: str = PASSWORD) -> Any:
-    """Log ``user`` in through the real login form; returns the response."""
+SECOND_FACTOR_PATH = "/account/tweede-stap"
+
+
+def login(
+    client: FlaskClient, user: User, password: str = PASSWORD, *, second_factor: bool = True
+) -> Any:
+    """Log ``user`` in through the real login form; returns the last response.
+
+    When the login asks for the second step (staff, or users with TOTP) and ``second_factor`` is
+    true, the current code of the user's enrolled secret is entered too, as the person would.
+    With ``second_factor=False`` (or a user who still has to enrol) it stops after the password.
+    """
     response = client.post("/inloggen", data={"email": user.email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    if not second_factor or urlsplit(response.headers["Location"]).path != SECOND_FACTOR_PATH:
+        return response
+    code = current_totp_code(client.application, user.email)
+    if code is None:  # not enrolled yet: the caller goes on with the set-up
+        return response
+    response = client.post(SECOND_FACTOR_PATH, data={"code": code})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     return response
+
+
+def current_totp_code(app: Flask, email: str) -> str | None:
+    """A code of ``email``'s TOTP secret that the portal accepts now, or None if not enrolled.
+
+    Like a person waiting for the next code: the current step, else the next one (±1 step of
+    drift is accepted). When a test logs the same user in more often than that within one time
+    step (a frozen clock), the user's last used step is cleared first; that shortcut exists only
+    here, so replay protection itself is tested in tests/web/test_totp.py without it.
+    """
+    from portal.services import totp
+
+    with app.app_context():
+        user = db.session.query(User).filter_by(email=email).one()
+        if not totp.is_enrolled(user):
+            return None
+        now = totp.current_step()
+        last = user.totp_last_step
+        step = next((s for s in (now, now + 1) if last is None or s > last), None)
+        if step is None:
+            user.totp_last_step = None
+            db.session.commit()
+            step = now
+        return totp.code_at(str(user.totp_secret), step)
 
 
 @pytest.fixture

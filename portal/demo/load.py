@@ -22,6 +22,11 @@ from portal.services.passwords import hash_password
 
 DATA = Path(__file__).resolve().parent / "data"
 DEMO_PASSWORD = "demo-wachtwoord-2026"  # noqa: S105 - printed on purpose; demo only
+# The TOTP secret (base32, 160 bits) of every demo inspector and administrator, so `make run`
+# users can log in: add it to an authenticator app, or print the current code with
+# `flask --app wsgi demo totp-code EMAIL`. Documented in the README; demo only.
+DEMO_TOTP_SECRET = "MELDPORTAALDEMOGEHEIMTOTPSLEUTEL"  # noqa: S105
+DEMO_TOTP_ROLES = ("inspector", "municipal_admin", "system_admin")
 
 ORGANISATIONS = [
     # kvk, name, kinds, snf, contact
@@ -134,7 +139,10 @@ class DemoSummary:
             f"{self.municipalities.unchanged + self.municipalities.updated} present; "
             f"addresses: {self.addresses.inserted} added, "
             f"{self.addresses.unchanged + self.addresses.updated} present; "
-            f"organisations added: {self.organisations_added}; users added: {self.users_added}"
+            f"organisations added: {self.organisations_added}; users added: {self.users_added}\n"
+            "Inspectors and administrators log in in two steps: after the password, enter the "
+            "code from `flask --app wsgi demo totp-code EMAIL` (or add the key "
+            f"{DEMO_TOTP_SECRET} to an authenticator app)."
         )
 
 
@@ -178,7 +186,11 @@ def load_demo() -> DemoSummary:
     password_hash = None
     for label, email, role, tenant in USERS:
         summary.logins.append((label, email))
-        if db.session.execute(select(User.id).where(User.email == email)).first():
+        existing = db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+        if existing is not None:
+            # Demo staff loaded before two-factor login existed get the documented secret too.
+            if existing.role in DEMO_TOTP_ROLES and existing.totp_enabled_at is None:
+                _enrol_demo_totp(existing)
             continue
         password_hash = password_hash or hash_password(DEMO_PASSWORD)
         user = User(
@@ -188,7 +200,20 @@ def load_demo() -> DemoSummary:
             user.organisation_id = organisations[str(tenant)].id
         elif role in ("inspector", "municipal_admin"):
             user.municipality_id = municipalities[str(tenant)].id
+        if role in DEMO_TOTP_ROLES:
+            _enrol_demo_totp(user)
         db.session.add(user)
         summary.users_added += 1
     db.session.flush()
     return summary
+
+
+def _enrol_demo_totp(user: User) -> None:
+    user.totp_secret = DEMO_TOTP_SECRET
+    user.totp_enabled_at = clock.now()
+    user.totp_last_step = None
+
+
+def is_demo_user(email: str) -> bool:
+    """Whether ``email`` is one of the demo logins above."""
+    return email.strip().lower() in {spec[1] for spec in USERS}

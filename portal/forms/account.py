@@ -92,3 +92,26 @@ class NewPasswordForm(FlaskForm):
             EqualTo("password", message=_l("The two passwords are not the same.")),
         ],
     )
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        description=_l(
+            "The 6-digit code from your authenticator app. Lost your phone? Enter one of your "
+            "recovery codes instead."
+        ),
+        validators=[InputRequired(REQUIRED), Length(max=64)],
+    )
+
+
+class TotpConfirmForm(FlaskForm):
+    code = StringField(
+        _l("Code from the app"),
+        description=_l("The 6 digits the app shows now for this portal."),
+        validators=[InputRequired(REQUIRED), Length(max=64)],
+    )
+
+
+class TotpStartForm(FlaskForm):
+    """Only the CSRF token: starting a set-up changes the account, so it is a POST."""

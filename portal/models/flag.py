@@ -51,6 +51,8 @@ class Flag(db.Model):
             sqlite_where=text(_OPEN_SQL),
         ),
         Index("ix_flags_municipality_status", "municipality_id", "status"),
+        # A reopening looks up the address's latest closed flag.
+        Index("ix_flags_address_closed", "address_id", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -68,6 +68,7 @@ class User(db.Model):
     # --- Flask-Login protocol. The id Flask-Login keeps in the cookie is the session token, not
     # the user id, so that logout can end the session on the server (SECURITY.md §0.4).
     session_token = None  # set per request by services.sessions; not a column
+    second_factor_done = False  # likewise: this session passed TOTP or a recovery code
 
     @property
     def is_authenticated(self) -> bool:

@@ -1,9 +1,14 @@
 """Deliver pending outbox messages over SMTP (notifications layer).
 
-A basic sender for ``flask --app wsgi outbox send``: messages due now are claimed one at a time
-(``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so two senders never take the same message), sent, and
-committed one by one; a failure is retried later with exponential backoff and the message is marked
-``failed`` after ``OUTBOX_MAX_ATTEMPTS``. Each message carries a stable Message-ID.
+The sender behind ``flask --app wsgi outbox send`` and each round of the dispatcher
+(``outbox run``): messages due now are claimed one at a time (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL: the row stays locked while it is sent, so two senders never take the same message),
+sent, and committed one by one; a failure is retried later with exponential backoff and the
+message is marked ``failed`` after ``OUTBOX_MAX_ATTEMPTS``. Each message carries a stable
+Message-ID, so the rare resend (a crash between the relay's "250 OK" and the commit) is
+recognisable. On SQLite nothing is locked: run one sender at a time there.
+
+``troubled_messages`` and ``retry_message`` serve the system admin's page of failed mail.
 """
 
 from __future__ import annotations
@@ -11,17 +16,20 @@ from __future__ import annotations
 import contextlib
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 
 from portal import clock
 from portal.extensions import db
-from portal.models import OutboxMessage
+from portal.models import OutboxMessage, User
+from portal.services import audit
+from portal.services.errors import Refused
 
 MAX_BACKOFF = timedelta(hours=6)
 
@@ -31,6 +39,10 @@ class SendReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retried + self.failed
 
 
 def backoff(attempts: int) -> timedelta:
@@ -81,23 +93,60 @@ def _claim_next() -> OutboxMessage | None:
     return db.session.execute(stmt).scalar_one_or_none()
 
 
-def send_pending(config: dict[str, Any], limit: int = 500) -> SendReport:
-    """Send up to ``limit`` due messages; commits after each one (this is an entry point)."""
+def _close(smtp: smtplib.SMTP | None) -> None:
+    if smtp is not None:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            smtp.close()
+
+
+def send_pending(
+    config: dict[str, Any],
+    limit: int = 500,
+    should_stop: Callable[[], bool] | None = None,
+) -> SendReport:
+    """Send up to ``limit`` due messages; commits after each one (this is an entry point).
+
+    ``should_stop`` is asked before each claim, so a stop request lets the message being sent
+    finish and be committed. When the relay cannot be reached, the other due messages of this
+    round are deferred with the same error instead of each waiting for its own connect timeout.
+    """
     report = SendReport()
     smtp: smtplib.SMTP | None = None
+    delivered_on_connection = 0  # messages sent over the open connection
+    relay_error: str | None = None  # set when connecting failed in this round
     try:
         for _ in range(limit):
+            if should_stop is not None and should_stop():
+                break
             message = _claim_next()
             if message is None:
                 break
-            try:
-                if smtp is None:
-                    smtp = _connect(config)
-                smtp.send_message(build_email(message, config))
-            except (OSError, smtplib.SMTPException) as exc:
-                smtp = None
+            error = relay_error
+            if error is None:
+                email = build_email(message, config)
+                try:
+                    if smtp is None:
+                        smtp, delivered_on_connection = _connect(config), 0
+                    try:
+                        smtp.send_message(email)
+                    except (OSError, smtplib.SMTPServerDisconnected):
+                        if delivered_on_connection == 0:
+                            raise
+                        # A kept-open connection the relay has dropped (idle timeout, restart):
+                        # one fresh connection before an attempt counts against the message.
+                        _close(smtp)
+                        smtp = None
+                        smtp, delivered_on_connection = _connect(config), 0
+                        smtp.send_message(email)
+                except (OSError, smtplib.SMTPException) as exc:
+                    error = f"{type(exc).__name__}: {exc}"
+                    if smtp is None:  # no connection to the relay: defer the rest of the round
+                        relay_error = error
+                    _close(smtp)
+                    smtp = None
+            if error is not None:
                 message.attempts += 1
-                message.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                message.last_error = error[:500]
                 if message.attempts >= int(config["OUTBOX_MAX_ATTEMPTS"]):
                     message.status = "failed"
                     report.failed += 1
@@ -106,14 +155,57 @@ def send_pending(config: dict[str, Any], limit: int = 500) -> SendReport:
                     report.retried += 1
                 db.session.commit()
                 continue
+            delivered_on_connection += 1
             message.attempts += 1
             message.status = "sent"
             message.sent_at = clock.now()
             message.last_error = ""
             db.session.commit()
             report.sent += 1
+        # End the transaction of the last (empty) claim: no connection idles in a transaction
+        # between rounds.
+        db.session.commit()
     finally:
         if smtp is not None:
             with contextlib.suppress(OSError, smtplib.SMTPException):
                 smtp.quit()
+            _close(smtp)
     return report
+
+
+# --- the system admin's view of mail that does not get out -----------------------------------
+
+
+def troubled_messages() -> Select[tuple[OutboxMessage]]:
+    """Failed messages and pending ones that have failed at least once, newest first."""
+    return (
+        select(OutboxMessage)
+        .where(
+            or_(
+                OutboxMessage.status == "failed",
+                (OutboxMessage.status == "pending") & (OutboxMessage.last_error != ""),
+            )
+        )
+        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    )
+
+
+def retry_message(message: OutboxMessage, actor: User) -> None:
+    """Put a failed (or waiting) message back in line, to be sent in the next round.
+
+    The attempt count starts again, so the message gets the full number of tries; the last
+    error stays visible until a send succeeds. Refused for a message already sent. Never commits.
+    """
+    if message.status == "sent":
+        raise Refused.one("message", "outbox.already_sent")
+    before = f"{message.status}, {message.attempts} attempts"
+    message.status = "pending"
+    message.attempts = 0
+    message.next_attempt_at = clock.now()
+    audit.record(
+        "outbox.retry",
+        actor=actor,
+        object_type="outbox_message",
+        object_id=message.id,
+        detail=f"{message.kind}: was {before}",
+    )

@@ -332,8 +332,10 @@ def create_user(
     municipality_code: str | None = None,
     password: str | None = None,
     locale: str = "nl",
+    inviter: User | None = None,
 ) -> tuple[User, str | None]:
-    """Create any user from the command line. Without a password an invitation link is mailed.
+    """Create any user (command line, or a municipal admin inviting a colleague when ``inviter``
+    is given). Without a password an invitation link is mailed.
 
     Returns the user and, when invited, the raw invitation token (so the operator can pass it on).
     """
@@ -384,13 +386,14 @@ def create_user(
             "invite",
             locale=locale,
             token=token,
-            inviter=None,
+            inviter=inviter,
             organisation=user.organisation,
             role=role,
         )
     audit.record(
         "create_user",
-        actor_label="cli",
+        actor=inviter,
+        actor_label="" if inviter is not None else "cli",
         object_type="user",
         object_id=user.id,
         organisation_id=user.organisation_id,

@@ -52,6 +52,7 @@ from portal.models import (
     ReferenceNumber,
     User,
 )
+from portal.notifications import alerts
 from portal.receipts import TEMPLATE_VERSION
 from portal.services import audit
 from portal.services.errors import Refused
@@ -427,7 +428,11 @@ def end_declaration(
         raise Refused(*problems)
     assert end_date is not None
     ended = _successor(current, "end", end_date=end_date, end_reason=reason)
-    return _file(user, ended, end_date, locale)
+    result = _file(user, ended, end_date, locale)
+    # The safety net: the support desk hears, in this transaction, that people lost the job
+    # their housing depended on (counts only).
+    alerts.notify_support_desk(result.declaration)
+    return result
 
 
 def receipt_snapshot(receipt: Receipt) -> dict[str, object]:

@@ -3,6 +3,8 @@
 The cookie holds a random token; the ``user_sessions`` row (by SHA-256 of the token) decides
 whether it still counts. Logout, a password reset, removal or deactivation revoke rows, so a copied
 cookie stops working at once (SECURITY.md T12). Idle and absolute limits come from settings.
+The row also records when the session passed the second factor (TOTP or a recovery code,
+SECURITY.md T11); until then the role gates send staff to the second step.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ def start_session(user: User) -> str:
         )
     )
     user.session_token = token
+    user.second_factor_done = False
     return token
 
 
@@ -71,7 +74,23 @@ def check_session(token: str) -> SessionCheck:
         row.last_seen_at = now
         changed = True
     user.session_token = token
+    # Transient, like session_token: whether this session passed the second factor.
+    user.second_factor_done = row.second_factor_at is not None
     return SessionCheck(user, changed=changed)
+
+
+def mark_second_factor(user: User) -> None:
+    """Record that the current session of ``user`` passed the second factor (caller commits)."""
+    token = user.session_token
+    if not token:
+        raise ValueError("mark_second_factor needs the user's current session token")
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.token_hash == token_hash(token), UserSession.revoked_at.is_(None))
+        .values(second_factor_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    user.second_factor_done = True
 
 
 def end_session(token: str | None) -> None:

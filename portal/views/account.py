@@ -1,20 +1,39 @@
-"""Sign-up, email verification, login, logout, password reset, invitations (interface layer)."""
+"""Sign-up, email verification, login with its second step (TOTP), logout, password reset,
+invitations (interface layer)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from portal.extensions import db
+from portal.extensions import db, login_manager
 from portal.forms import apply_refusal
-from portal.forms.account import EmailForm, LoginForm, NewPasswordForm, SignUpForm
+from portal.forms.account import (
+    EmailForm,
+    LoginForm,
+    NewPasswordForm,
+    SecondFactorForm,
+    SignUpForm,
+    TotpConfirmForm,
+    TotpStartForm,
+)
 from portal.messages import message
-from portal.services import accounts
+from portal.services import accounts, totp
 from portal.services.errors import Refused
 from portal.services.sessions import end_session, start_session
 from portal.services.tokens import peek_token
+from portal.views.guards import safe_next
 
 bp = Blueprint("account", __name__)
 
@@ -95,8 +114,9 @@ def resend_verification() -> object:
 
 @bp.route("/inloggen", methods=["GET", "POST"])
 def login() -> object:
+    next_url = safe_next(request.args.get("next"))
     if current_user.is_authenticated:
-        return redirect(url_for("public.home"))
+        return redirect(next_url or url_for("public.home"))
     form = LoginForm()
     if form.validate_on_submit():
         try:
@@ -107,11 +127,154 @@ def login() -> object:
         else:
             session.clear()  # a fresh session at login (no fixation)
             start_session(user)
+            if totp.required_for(user) and not totp.is_enrolled(user):
+                totp.start_enrolment(user)  # a fresh secret for this login's set-up
             db.session.commit()
             login_user(user)
+            if totp.asks_second_factor(user):
+                # The password was right; the session counts once the second step is done.
+                return redirect(url_for("account.second_factor", next=next_url))
             flash(_("You are logged in."), "success")
-            return redirect(url_for("public.home"))
+            return redirect(next_url or url_for("public.home"))
     return render_template("account/login.html", form=form)
+
+
+def _too_many(exc: Refused) -> bool:
+    return exc.problems[0].code == "totp.too_many"
+
+
+def _refused_page(page: str, exc: Refused) -> object:
+    """The form page again with the reasons; 429 with Retry-After when attempts ran out."""
+    if not _too_many(exc):
+        return page
+    response = make_response(page, 429)
+    response.headers["Retry-After"] = exc.problems[0].detail or "60"
+    return response
+
+
+@bp.route("/account/tweede-stap", methods=["GET", "POST"])
+def second_factor() -> object:
+    """The second step of a login: a code from the authenticator app, or a recovery code."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    next_url = safe_next(request.args.get("next"))
+    if not totp.second_factor_pending(current_user):
+        return redirect(next_url or url_for("public.home"))
+    if not totp.is_enrolled(current_user):
+        return redirect(url_for("account.totp_enrol", next=next_url))
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        try:
+            result = totp.verify_second_factor(current_user, form.code.data or "")
+        except Refused as exc:
+            db.session.commit()  # keep the audit event and the attempt count
+            apply_refusal(form, exc)
+            return _refused_page(render_template("account/totp_prompt.html", form=form), exc)
+        db.session.commit()
+        flash(_("You are logged in."), "success")
+        if result.method == "recovery_code":
+            flash(
+                _(
+                    "You used a recovery code. Recovery codes left: %(n)s.",
+                    n=result.recovery_codes_left,
+                ),
+                "info",
+            )
+        return redirect(next_url or url_for("public.home"))
+    return render_template("account/totp_prompt.html", form=form)
+
+
+@bp.post("/account/tweede-stap/starten")
+def totp_start() -> object:
+    """Start (or restart) setting up the authenticator app: a fresh secret."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    next_url = safe_next(request.args.get("next"))
+    if TotpStartForm().validate_on_submit() and not totp.is_enrolled(current_user):
+        totp.start_enrolment(current_user)
+        db.session.commit()
+    return redirect(url_for("account.totp_enrol", next=next_url))
+
+
+@bp.route("/account/tweede-stap/instellen", methods=["GET", "POST"])
+def totp_enrol() -> object:
+    """Set up the authenticator app: QR code and secret, one code to confirm, then the
+    recovery codes, shown this once."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    next_url = safe_next(request.args.get("next"))
+    if totp.is_enrolled(current_user):
+        return redirect(url_for("account.second_factor", next=next_url))
+    secret = totp.pending_secret(current_user)
+    form = TotpConfirmForm()
+    if secret is not None and form.validate_on_submit():
+        try:
+            codes = totp.confirm_enrolment(current_user, form.code.data or "")
+        except Refused as exc:
+            db.session.commit()  # keep the audit event and the attempt count
+            apply_refusal(form, exc)
+            return _refused_page(_enrol_page(form, secret, next_url), exc)
+        db.session.commit()
+        return render_template(
+            "account/totp_recovery_codes.html",
+            codes=codes,
+            continue_url=next_url or url_for("public.home"),
+            first_time=True,
+        )
+    return _enrol_page(form, secret, next_url)
+
+
+def _enrol_page(form: TotpConfirmForm, secret: str | None, next_url: str | None) -> str:
+    uri = totp.provisioning_uri(current_user, secret) if secret else None
+    return render_template(
+        "account/totp_enrol.html",
+        form=form,
+        start_form=TotpStartForm(),
+        secret=totp.grouped(secret) if secret else None,
+        qr=totp.qr_data_uri(uri) if uri else None,
+        issuer=totp.ISSUER,
+        next_url=next_url,
+        required=totp.required_for(current_user),
+    )
+
+
+@bp.route("/account/tweestapsverificatie", methods=["GET", "POST"])
+def two_factor() -> object:
+    """Two-factor login for one's own account: its state, set it up (organisation users may
+    choose to), or replace the recovery codes after a fresh code."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if totp.second_factor_pending(current_user):
+        return redirect(url_for("account.second_factor", next=request.path))
+    enrolled = totp.is_enrolled(current_user)
+    form = TotpConfirmForm()
+    if enrolled and form.validate_on_submit():
+        try:
+            codes = totp.new_recovery_codes(current_user, form.code.data or "")
+        except Refused as exc:
+            db.session.commit()  # keep the audit event and the attempt count
+            apply_refusal(form, exc)
+            page = _two_factor_page(form, enrolled)
+            return _refused_page(page, exc)
+        db.session.commit()
+        return render_template(
+            "account/totp_recovery_codes.html",
+            codes=codes,
+            continue_url=url_for("account.two_factor"),
+            first_time=False,
+        )
+    return _two_factor_page(form, enrolled)
+
+
+def _two_factor_page(form: TotpConfirmForm, enrolled: bool) -> str:
+    return render_template(
+        "account/totp_settings.html",
+        form=form,
+        start_form=TotpStartForm(),
+        enrolled=enrolled,
+        required=totp.required_for(current_user),
+        codes_left=totp.remaining_recovery_codes(current_user) if enrolled else 0,
+    )
 
 
 @bp.post("/uitloggen")

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.models import User
+from portal.extensions import db
+from portal.messages import message
+from portal.models import OutboxMessage, User
+from portal.notifications.sender import retry_message, troubled_messages
+from portal.services.errors import Refused
 from portal.services.queries import municipalities_with_address_counts, scope_of, scoped
 from portal.views.guards import gate
 from portal.views.pagination import paginate
@@ -24,3 +29,31 @@ def dashboard() -> str:
 def users() -> str:
     page = paginate(scoped(User, scope_of(current_user)).order_by(User.role, User.email))
     return render_template("admin/users.html", page=page)
+
+
+# Outgoing mail is the operator's concern, not a tenant's: the blueprint's system_admin gate is
+# the whole access rule here (the outbox has no tenant column).
+@bp.get("/uitgaande-mail")
+def outbox() -> str:
+    """Mail that failed, or is waiting for another try after an error."""
+    page = paginate(troubled_messages())
+    return render_template("admin/outbox.html", page=page)
+
+
+@bp.post("/uitgaande-mail/<int:message_id>/opnieuw")
+def outbox_retry(message_id: int) -> object:
+    mail = db.session.get(OutboxMessage, message_id)
+    if mail is None:
+        abort(404)
+    try:
+        retry_message(mail, current_user)
+    except Refused as exc:
+        db.session.rollback()
+        flash(message(exc.problems[0].code), "error")
+    else:
+        db.session.commit()
+        flash(
+            _("The message to %(recipient)s will be sent again.", recipient=mail.recipient),
+            "success",
+        )
+    return redirect(url_for("admin.outbox"))

@@ -1,24 +1,50 @@
-"""The role gate every audience blueprint uses (interface layer)."""
+"""The role gate every audience blueprint uses, and the safe ``next`` check (interface layer)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, request
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import current_user
 
 from portal.extensions import db, login_manager
-from portal.services import audit
+from portal.services import audit, totp
+
+
+def safe_next(value: str | None) -> str | None:
+    """``value`` when it is a path on this site (``/…``), else None: no open redirects."""
+    if not value or len(value) > 2000 or not value.startswith("/"):
+        return None
+    if value.startswith(("//", "/\\")) or any(ord(c) < 32 or c in "\\\x7f" for c in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return None
+    return value
+
+
+def _here() -> str | None:
+    """The current page as a ``next`` value (GET only: a POST cannot be repeated by a redirect)."""
+    if request.method not in ("GET", "HEAD"):
+        return None
+    path = request.full_path if request.query_string else request.path
+    return safe_next(path)
 
 
 def gate(bp: Blueprint, *roles: str) -> None:
     """Only users with one of ``roles`` reach ``bp``; anonymous users go to the login page.
 
-    A logged-in user of another role gets 404 (nothing about the area leaks) and an audit event.
+    A session that still owes its second factor (staff roles always, organisation users once they
+    enrolled) is sent to the second step first, with this page as ``next``. A logged-in user of
+    another role gets 404 (nothing about the area leaks) and an audit event.
     """
 
     @bp.before_request
     def _role_gate() -> object:
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
+        if totp.second_factor_pending(current_user):
+            return redirect(url_for("account.second_factor", next=_here()))
         if current_user.role not in roles:
             audit.record(
                 "authz_denied",

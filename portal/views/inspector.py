@@ -1,13 +1,33 @@
-"""Pages for municipal inspectors (interface layer). Everything is scoped to their municipality."""
+"""Pages for municipal inspectors (interface layer). Everything is scoped to their municipality:
+reads and changes go through ``portal.services.inspection`` and the scoping helpers, and a flag
+of another municipality answers 404."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
-from flask_login import current_user
+from collections.abc import Callable
+from typing import Any
 
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
+
+from portal import clock
 from portal.domain.address import normalise_postcode
 from portal.domain.errors import InvalidValue
-from portal.models import Address, Municipality
+from portal.extensions import db
+from portal.forms import apply_refusal
+from portal.forms.inspector import (
+    AlertSettingsForm,
+    AssignForm,
+    InboxFilterForm,
+    NoteForm,
+    StatusForm,
+)
+from portal.models import Address, Flag, Municipality
+from portal.services import inspection
+from portal.services.errors import Refused
 from portal.services.queries import get_scoped_or_404, scope_of, scoped
 from portal.views.guards import gate
 from portal.views.pagination import paginate
@@ -15,12 +35,167 @@ from portal.views.pagination import paginate
 bp = Blueprint("inspector", __name__, url_prefix="/inspectie")
 gate(bp, "inspector", "municipal_admin")
 
+INBOX_PER_PAGE = 25
+
+
+@bp.context_processor
+def _labels() -> dict[str, Any]:
+    tables = {
+        "flag_status_label": inspection.STATUS_TEXTS,
+        "outcome_label": inspection.OUTCOME_TEXTS,
+        "permit_state_label": inspection.PERMIT_STATE_TEXTS,
+        "event_label": inspection.EVENT_TEXTS,
+    }
+    helpers: dict[str, Any] = {
+        name: (lambda code, table=table: inspection.text_for(table, code))
+        for name, table in tables.items()
+    }
+    helpers["event_detail"] = inspection.event_detail
+    helpers["automatic_events"] = inspection.AUTOMATIC_EVENTS
+    return helpers
+
 
 @bp.get("/")
 def dashboard() -> str:
     scope = scope_of(current_user)
     municipality = get_scoped_or_404(Municipality, current_user.municipality_id, scope)
-    return render_template("inspector/dashboard.html", municipality=municipality)
+    counts = inspection.inbox_counts(scope, current_user)
+    return render_template("inspector/dashboard.html", municipality=municipality, counts=counts)
+
+
+# --- the inbox ---------------------------------------------------------------------------------
+
+
+@bp.get("/signalen")
+def inbox() -> str:
+    scope = scope_of(current_user)
+    filters = inspection.InboxFilter.from_args(request.args)
+    form = InboxFilterForm(data=filters.__dict__)
+    page = paginate(inspection.inbox_query(scope, current_user, filters), INBOX_PER_PAGE)
+    users = inspection.users_by_id(scope, (f.assignee_user_id for f in page.items))
+    return render_template(
+        "inspector/inbox.html", form=form, page=page, users=users, filters=filters
+    )
+
+
+@bp.get("/signalen/export.csv")
+def inbox_export() -> Response:
+    filters = inspection.InboxFilter.from_args(request.args)
+    data = inspection.export_inbox(scope_of(current_user), current_user, filters)
+    db.session.commit()
+    filename = f"signalen-{clock.today().isoformat()}.csv"
+    return Response(
+        data,
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+# --- the dossier -------------------------------------------------------------------------------
+
+
+def _dossier_page(flag: Flag, **forms: FlaskForm) -> str:
+    scope = scope_of(current_user)
+    dossier = inspection.dossier(flag, scope)
+    assign_form = forms.get("assign_form") or AssignForm(
+        formdata=None, assignee=str(flag.assignee_user_id or "")
+    )
+    assign_form.assignee.choices = [SelectChoice("", _("Nobody"))] + [
+        SelectChoice(str(u.id), u.email) for u in dossier.assignable
+    ]
+    return render_template(
+        "inspector/flag.html",
+        dossier=dossier,
+        flag=flag,
+        note_form=forms.get("note_form") or NoteForm(formdata=None),
+        assign_form=assign_form,
+        status_form=forms.get("status_form") or StatusForm(formdata=None),
+    )
+
+
+def _change(
+    flag_id: int, form: FlaskForm, name: str, action: Callable[[], object], done: str
+) -> object:
+    """Validate ``form``, run ``action``, commit and go back to the dossier; or show why not."""
+    flag = inspection.get_flag(flag_id, scope_of(current_user))
+    if form.validate_on_submit():
+        try:
+            action()
+        except Refused as exc:
+            db.session.rollback()
+            apply_refusal(form, exc)
+            flash(_("Nothing was changed. See the message at the form."), "error")
+        else:
+            db.session.commit()
+            flash(done, "success")
+            return redirect(url_for("inspector.flag", flag_id=flag_id), 303)
+    return _dossier_page(flag, **{name: form})
+
+
+@bp.get("/signalen/<int:flag_id>")
+def flag(flag_id: int) -> str:
+    return _dossier_page(inspection.get_flag(flag_id, scope_of(current_user)))
+
+
+@bp.post("/signalen/<int:flag_id>/notitie")
+def flag_note(flag_id: int) -> object:
+    form = NoteForm()
+    return _change(
+        flag_id,
+        form,
+        "note_form",
+        lambda: inspection.add_note(current_user, flag_id, form.text.data or ""),
+        _("Your note has been added."),
+    )
+
+
+@bp.post("/signalen/<int:flag_id>/toewijzen")
+def flag_assign(flag_id: int) -> object:
+    form = AssignForm()
+    chosen = (form.assignee.data or "").strip()
+    return _change(
+        flag_id,
+        form,
+        "assign_form",
+        lambda: inspection.assign(current_user, flag_id, int(chosen) if chosen.isdigit() else None),
+        _("The assignment has been saved."),
+    )
+
+
+@bp.post("/signalen/<int:flag_id>/status")
+def flag_status(flag_id: int) -> object:
+    form = StatusForm()
+    return _change(
+        flag_id,
+        form,
+        "status_form",
+        lambda: inspection.change_status(
+            current_user, flag_id, form.to_status.data or "", form.outcome.data or None
+        ),
+        _("The status of the signal has been changed."),
+    )
+
+
+# --- settings ----------------------------------------------------------------------------------
+
+
+@bp.route("/meldingen-instellingen", methods=["GET", "POST"])
+def alert_settings() -> object:
+    form = AlertSettingsForm(alert_mode=current_user.alert_mode)
+    if form.validate_on_submit():
+        try:
+            inspection.set_alert_mode(current_user, form.alert_mode.data)
+        except Refused as exc:
+            db.session.rollback()
+            apply_refusal(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Your alert settings have been saved."), "success")
+            return redirect(url_for("inspector.alert_settings"), 303)
+    return render_template("inspector/alert_settings.html", form=form)
+
+
+# --- the address register ----------------------------------------------------------------------
 
 
 @bp.get("/adressen")
@@ -47,5 +222,7 @@ def addresses() -> str:
 
 @bp.get("/adressen/<int:address_id>")
 def address(address_id: int) -> str:
-    item = get_scoped_or_404(Address, address_id, scope_of(current_user))
-    return render_template("inspector/address.html", address=item)
+    scope = scope_of(current_user)
+    item = get_scoped_or_404(Address, address_id, scope)
+    flags = inspection.flags_of_address(item, scope)
+    return render_template("inspector/address.html", address=item, flags=flags)

@@ -24,6 +24,7 @@ from portal.services.declarations import (
 )
 from portal.services.errors import Refused
 from portal.services.flags import evaluate_address
+from portal.services.reevaluation import reevaluate
 
 
 @pytest.fixture
@@ -174,6 +175,10 @@ def test_future_start_is_judged_from_its_date(two_agencies: dict) -> None:
     result = _file(two_agencies["a"], two_agencies["address"], 9, start_date=later)
     over = next(f for f in result.findings if f.code == "over_limit")
     assert over.start == later
+    # The receipt shows it now; the flag opens only when the daily re-evaluation reaches the date.
+    assert db.session.query(Flag).count() == 0
+    reevaluate(later)
+    db.session.commit()
     assert db.session.query(Flag).one().period_start == later
 
 

@@ -51,6 +51,7 @@ def upgrade():
     with op.batch_alter_table('flags', schema=None) as batch_op:
         batch_op.add_column(sa.Column('alerted_occupants', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('alerted_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index('ix_flags_address_closed', ['address_id', 'closed_at'], unique=False)
 
     with op.batch_alter_table('municipal_policies', schema=None) as batch_op:
         batch_op.add_column(sa.Column('near_limit_percent', sa.Integer(), server_default='90', nullable=False))
@@ -88,6 +89,7 @@ def downgrade():
         batch_op.drop_column('near_limit_percent')
 
     with op.batch_alter_table('flags', schema=None) as batch_op:
+        batch_op.drop_index('ix_flags_address_closed')
         batch_op.drop_column('alerted_at')
         batch_op.drop_column('alerted_occupants')
 

@@ -1,0 +1,600 @@
+"""The inspector's work on flags (service layer): inbox, dossier, notes, assignment, status.
+
+Every read goes through the scoping helpers (``portal.services.queries``), so an inspector only
+ever sees and changes the flags of their own municipality; a foreign flag answers 404. Every
+change writes a ``FlagEvent`` (the flag's history) and an audit event, and locks the address row
+first — the same lock a filing takes — so a transition never races a filing that updates the
+same flag. Nothing here commits.
+
+Status rule (DESIGN.md "Core concepts", Flag): ``open → in_behandeling → afgehandeld |
+geseponeerd``; closing needs an inspection outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, Select, func, literal, select
+from sqlalchemy.orm import contains_eager, selectinload
+
+from portal import clock
+from portal.clock import AMSTERDAM
+from portal.domain.errors import Problem
+from portal.domain.occupancy import SEVERITY, Evaluation
+from portal.extensions import db
+from portal.models import Address, Declaration, Flag, FlagEvent, Permit, User
+from portal.models.flag import OPEN_STATUSES
+from portal.models.user import MUNICIPAL_ROLES
+from portal.receipts.texts import finding_title
+from portal.services import audit
+from portal.services.charts import Step, StepChart, step_chart
+from portal.services.declarations import lock_address
+from portal.services.errors import Refused
+from portal.services.exports import excel_csv
+from portal.services.flags import evaluate_address
+from portal.services.queries import Scope, get_scoped_or_404, scope_of, scoped
+
+# --- the rules of the work -----------------------------------------------------------------------
+
+CLOSED_STATUSES = ("afgehandeld", "geseponeerd")
+TARGET_STATUSES = ("in_behandeling", *CLOSED_STATUSES)
+# Which status may follow which (DESIGN.md Flag: open → in_behandeling → afgehandeld | geseponeerd).
+TRANSITIONS: Mapping[str, tuple[str, ...]] = {
+    "open": ("in_behandeling",),
+    "in_behandeling": CLOSED_STATUSES,
+}
+# Outcomes an inspector records when closing (models.flag.OUTCOMES minus the system's own
+# "no_longer_applies", which is set only when the reasons disappear by themselves).
+CLOSING_OUTCOMES = ("compliant", "warning", "enforcement_started", "unfounded")
+ALERT_MODES = ("immediate", "digest", "none")
+NOTE_MAX_LENGTH = 4000
+
+# Inbox filters; the first value of each is the default.
+STATUS_FILTERS = ("current", "open", "in_behandeling", "closed", "all")
+ASSIGNEE_FILTERS = ("anyone", "me", "nobody")
+SORTS = ("severity", "age", "postcode")
+# The findings that open a flag (high severity, DESIGN.md findings table).
+FLAG_REASONS = tuple(code for code, severity in SEVERITY.items() if severity == "high")
+# How far ahead the dossier's occupancy chart looks.
+CHART_DAYS = 180
+
+# Words for the codes (the codes stay Dutch in the database: they are the terms of art).
+STATUS_TEXTS = {
+    "open": _l("Open"),
+    "in_behandeling": _l("In progress"),
+    "afgehandeld": _l("Handled"),
+    "geseponeerd": _l("Dismissed"),
+}
+STATUS_FILTER_TEXTS = {
+    "current": _l("Open and in progress"),
+    "open": _l("Open"),
+    "in_behandeling": _l("In progress"),
+    "closed": _l("Closed (handled or dismissed)"),
+    "all": _l("All"),
+}
+OUTCOME_TEXTS = {
+    "compliant": _l("Compliant"),
+    "warning": _l("Warning"),
+    "enforcement_started": _l("Enforcement started"),
+    "unfounded": _l("Unfounded"),
+    "no_longer_applies": _l("No longer applies (the reasons went away)"),
+}
+ASSIGNEE_FILTER_TEXTS = {
+    "anyone": _l("Anyone"),
+    "me": _l("Me"),
+    "nobody": _l("Nobody"),
+}
+SORT_TEXTS = {
+    "severity": _l("Severity (most over the limit first)"),
+    "age": _l("Age (oldest first)"),
+    "postcode": _l("Postcode area"),
+}
+ALERT_MODE_TEXTS = {
+    "immediate": _l("Immediately: an email for every new or escalated signal"),
+    "digest": _l("Once a day: one email with all new and escalated signals"),
+    "none": _l("No email: I look in the inbox myself"),
+}
+PERMIT_STATE_TEXTS = {
+    "valid": _l("Valid"),
+    "future": _l("Not yet valid"),
+    "expired": _l("Expired"),
+    "revoked": _l("Revoked"),
+}
+EVENT_TEXTS = {
+    "opened": _l("Signal opened"),
+    "escalated": _l("More occupants than when the alert was sent"),
+    "updated": _l("Signal updated by a new declaration"),
+    "resolved": _l("Reasons gone: signal closed"),
+    "reopened": _l("Signal reopened"),
+    "assigned": _l("Assignment changed"),
+    "status": _l("Status changed"),
+    "note": _l("Note added"),
+    "outcome": _l("Outcome recorded"),
+}
+
+
+# Events the portal writes by itself (services.flags.sync_flag): their actor is the user whose
+# filing caused them, or nobody (the daily re-evaluation).
+AUTOMATIC_EVENTS = ("opened", "updated", "escalated", "reopened", "resolved")
+
+
+def event_detail(detail: str) -> tuple[list[str], dict[str, str]]:
+    """An automatic event's detail, ``"code,code;key=value;…"``, as (finding codes, notes)."""
+    head, *rest = (detail or "").split(";")
+    codes = [c for c in head.split(",") if c]
+    notes = dict(part.split("=", 1) for part in rest if "=" in part)
+    return codes, notes
+
+
+def text_for(table: Mapping[str, object], code: str | None) -> str:
+    """The words for ``code`` in ``table``; the code itself when it is unknown."""
+    return str(table.get(code or "", code or ""))
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    """What the inbox shows; unknown values fall back to the defaults."""
+
+    status: str = "current"
+    reason: str = ""
+    assignee: str = "anyone"
+    sort: str = "severity"
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> InboxFilter:
+        def pick(name: str, allowed: tuple[str, ...], default: str) -> str:
+            value = (args.get(name) or "").strip()
+            return value if value in allowed else default
+
+        return cls(
+            status=pick("status", STATUS_FILTERS, "current"),
+            reason=pick("reason", FLAG_REASONS, ""),
+            assignee=pick("assignee", ASSIGNEE_FILTERS, "anyone"),
+            sort=pick("sort", SORTS, "severity"),
+        )
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def get_flag(flag_id: int, scope: Scope) -> Flag:
+    """The flag, or 404 when it does not exist or belongs to another municipality."""
+    return get_scoped_or_404(Flag, flag_id, scope)
+
+
+def _status_values(status: str) -> tuple[str, ...] | None:
+    return {
+        "current": OPEN_STATUSES,
+        "open": ("open",),
+        "in_behandeling": ("in_behandeling",),
+        "closed": CLOSED_STATUSES,
+    }.get(status)
+
+
+def _has_reason(code: str) -> ColumnElement[bool]:
+    # reasons is "a,b,c": match the code between commas; "_" is a LIKE wildcard, so escape it.
+    pattern = "%," + code.replace("_", "\\_") + ",%"
+    return (literal(",") + Flag.reasons + literal(",")).like(pattern, escape="\\")
+
+
+def inbox_query(scope: Scope, user: User, filters: InboxFilter) -> Select[tuple[Flag]]:
+    """The municipality's flags, filtered and sorted as ``filters`` says."""
+    stmt = (
+        scoped(Flag, scope)
+        .join(Address, Address.id == Flag.address_id)
+        .options(contains_eager(Flag.address))
+    )
+    statuses = _status_values(filters.status)
+    if statuses is not None:
+        stmt = stmt.where(Flag.status.in_(statuses))
+    if filters.reason:
+        stmt = stmt.where(_has_reason(filters.reason))
+    if filters.assignee == "me":
+        stmt = stmt.where(Flag.assignee_user_id == user.id)
+    elif filters.assignee == "nobody":
+        stmt = stmt.where(Flag.assignee_user_id.is_(None))
+    severity = (Flag.over_by.desc(), Flag.over_ratio.desc())
+    order: tuple[Any, ...]
+    if filters.sort == "age":
+        order = (Flag.opened_at, *severity)
+    elif filters.sort == "postcode":
+        order = (func.substr(Address.postcode, 1, 4), *severity, Flag.opened_at)
+    else:
+        order = (*severity, Flag.opened_at)
+    return stmt.order_by(*order, Flag.id)
+
+
+@dataclass(frozen=True)
+class InboxCounts:
+    open: int
+    in_behandeling: int
+    mine: int
+
+
+def inbox_counts(scope: Scope, user: User) -> InboxCounts:
+    """How many flags are open, in progress, and (of those) assigned to ``user``."""
+    by_status = dict(
+        db.session.execute(
+            scoped(Flag, scope)
+            .where(Flag.status.in_(OPEN_STATUSES))
+            .with_only_columns(Flag.status, func.count())
+            .group_by(Flag.status)
+        ).all()
+    )
+    mine = db.session.execute(
+        scoped(Flag, scope)
+        .where(Flag.status.in_(OPEN_STATUSES), Flag.assignee_user_id == user.id)
+        .with_only_columns(func.count())
+    ).scalar_one()
+    return InboxCounts(
+        int(by_status.get("open", 0)), int(by_status.get("in_behandeling", 0)), int(mine)
+    )
+
+
+def users_by_id(scope: Scope, ids: Iterable[int | None]) -> dict[int, User]:
+    """The visible users among ``ids`` (for assignee and actor names)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = db.session.execute(scoped(User, scope).where(User.id.in_(wanted))).scalars()
+    return {u.id: u for u in rows}
+
+
+def assignable_users(scope: Scope) -> list[User]:
+    """The inspectors and municipal admins of the municipality who can log in."""
+    stmt = scoped(User, scope).where(
+        User.role.in_(MUNICIPAL_ROLES), User.active.is_(True), User.removed_at.is_(None)
+    )
+    return list(db.session.execute(stmt.order_by(User.email)).scalars())
+
+
+def flags_of_address(address: Address, scope: Scope) -> list[Flag]:
+    """The flags of an address, the open one first, then the closed ones newest first."""
+    stmt = scoped(Flag, scope).where(Flag.address_id == address.id)
+    flags = list(db.session.execute(stmt.order_by(Flag.opened_at.desc(), Flag.id.desc())).scalars())
+    return sorted(flags, key=lambda f: f.status not in OPEN_STATUSES)
+
+
+# --- the export ----------------------------------------------------------------------------------
+
+
+def export_inbox(scope: Scope, user: User, filters: InboxFilter) -> bytes:
+    """The inbox as CSV for Dutch Excel (same filters and order), with an audit event."""
+    flags = list(db.session.execute(inbox_query(scope, user, filters)).scalars())
+    users = users_by_id(scope, (f.assignee_user_id for f in flags))
+    header = [
+        _("Signal"),
+        _("Street"),
+        _("Number"),
+        _("Postcode"),
+        _("Town"),
+        _("Reasons"),
+        _("Occupants"),
+        _("Limit"),
+        _("Over by"),
+        _("Since"),
+        _("Until"),
+        _("Status"),
+        _("Assignee"),
+        _("Opened on"),
+    ]
+    rows = [
+        [
+            f.id,
+            f.address.street,
+            f.address.number_label,
+            f.address.postcode,
+            f.address.town,
+            ", ".join(finding_title(code) for code in f.reason_list),
+            f.occupants,
+            f.limit,
+            f.over_by,
+            f.period_start,
+            f.period_end,
+            text_for(STATUS_TEXTS, f.status),
+            users[f.assignee_user_id].email if f.assignee_user_id in users else "",
+            f.opened_at.astimezone(AMSTERDAM).date(),
+        ]
+        for f in flags
+    ]
+    audit.record(
+        "flag.export",
+        actor=user,
+        object_type="flag",
+        object_id="",
+        municipality_id=scope.tenant_id,
+        detail=(
+            f"rows={len(rows)} status={filters.status} reason={filters.reason or '-'} "
+            f"assignee={filters.assignee} sort={filters.sort}"
+        ),
+    )
+    return excel_csv(header, rows)
+
+
+# --- the dossier ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeclarationInForce:
+    """A filing in force today or later: its organisation, its count, its effective period."""
+
+    declaration: Declaration
+    start: date
+    end: date | None  # inclusive; None = open-ended; cut short by an amendment that follows
+    state: str  # "active" or "future"
+
+
+@dataclass(frozen=True)
+class PermitRow:
+    permit: Permit
+    state: str  # "valid", "future", "expired" or "revoked"
+
+
+@dataclass
+class Dossier:
+    flag: Flag
+    address: Address
+    evaluation: Evaluation
+    chart: StepChart
+    declarations: list[DeclarationInForce]
+    total_today: int
+    permits: list[PermitRow]
+    events: list[FlagEvent]
+    users: dict[int, User] = field(default_factory=dict)
+    assignable: list[User] = field(default_factory=list)
+
+    @property
+    def notes(self) -> list[FlagEvent]:
+        return [e for e in self.events if e.kind == "note"]
+
+    @property
+    def assignee(self) -> User | None:
+        return self.users.get(self.flag.assignee_user_id or 0)
+
+
+def declarations_in_force(address: Address, scope: Scope, today: date) -> list[DeclarationInForce]:
+    """Every filing at the address, of any organisation, that is in force today or later.
+
+    A filing is in force until its successor takes over (the successor's start − 1), as in
+    ``portal.domain.declarations.effective_occupancy``; so a chain shows its current filing, and
+    also its next one when an amendment starts later.
+    """
+    filings = list(
+        db.session.execute(
+            scoped(Declaration, scope)
+            .where(Declaration.address_id == address.id)
+            .options(selectinload(Declaration.organisation))
+        ).scalars()
+    )
+    successor_start = {f.supersedes_id: f.start_date for f in filings if f.supersedes_id}
+    rows: list[DeclarationInForce] = []
+    for filing in filings:
+        end = filing.end_date
+        takeover = successor_start.get(filing.id)
+        if takeover is not None:
+            cut = takeover - timedelta(days=1)
+            end = cut if end is None or cut < end else end
+        if (end is not None and end < filing.start_date) or (end is not None and end < today):
+            continue
+        state = "future" if filing.start_date > today else "active"
+        rows.append(DeclarationInForce(filing, filing.start_date, end, state))
+    rows.sort(key=lambda r: (r.start, r.declaration.organisation.name, r.declaration.id))
+    return rows
+
+
+def permit_rows(address: Address, scope: Scope, today: date) -> list[PermitRow]:
+    """The permits of the address, newest first, each with whether it is valid today."""
+    permits = db.session.execute(
+        scoped(Permit, scope)
+        .where(Permit.address_id == address.id)
+        .order_by(Permit.valid_from.desc(), Permit.id.desc())
+    ).scalars()
+    rows = []
+    for p in permits:
+        if p.status != "valid":
+            state = "revoked"
+        elif p.valid_from > today:
+            state = "future"
+        elif p.valid_until is not None and p.valid_until < today:
+            state = "expired"
+        else:
+            state = "valid"
+        rows.append(PermitRow(p, state))
+    return rows
+
+
+def occupancy_chart(evaluation: Evaluation, today: date, days: int = CHART_DAYS) -> StepChart:
+    """The step chart of total and limit from today over ``days`` days, with its texts."""
+    steps = [
+        Step(s.start, s.end, s.occupants, s.limit.value, s.limit.rule) for s in evaluation.segments
+    ]
+    last = today + timedelta(days=days - 1)
+    shown = [s for s in steps if s.start <= last and (s.end is None or s.end >= today)]
+    highest = max((s.total for s in shown), default=0)
+    limits = [s.limit for s in shown if s.limit is not None]
+    over_days = sum(
+        ((min(s.end or last, last) - max(s.start, today)).days + 1) for s in shown if s.over_by
+    )
+    description = _(
+        "Total number of occupants at the address and the limit, per day, from %(start)s to "
+        "%(end)s. Highest total: %(highest)s. Lowest limit: %(lowest)s. Days over the limit: "
+        "%(days)s. The table below gives the same figures.",
+        start=format_date(today, "d MMMM y"),
+        end=format_date(last, "d MMMM y"),
+        highest=highest,
+        lowest=min(limits) if limits else "-",
+        days=over_days,
+    )
+    return step_chart(
+        steps,
+        today,
+        days=days,
+        title=_("Occupants and limit over the next %(days)s days", days=days),
+        description=description,
+        legend_total=_("Total occupants"),
+        legend_limit=_("Limit"),
+        legend_over=_("Over the limit"),
+        format_day=lambda d: format_date(d, "d MMM"),
+    )
+
+
+def dossier(flag: Flag, scope: Scope) -> Dossier:
+    """Everything the inspector needs to judge the flag's address."""
+    today = clock.today()
+    address = flag.address
+    evaluation = evaluate_address(address)
+    declarations = declarations_in_force(address, scope, today)
+    events = list(
+        db.session.execute(
+            select(FlagEvent)
+            .where(FlagEvent.flag_id == flag.id)
+            .order_by(FlagEvent.occurred_at.desc(), FlagEvent.id.desc())
+        ).scalars()
+    )
+    assignable = assignable_users(scope)
+    users = {u.id: u for u in assignable}
+    users.update(users_by_id(scope, [flag.assignee_user_id, *(e.actor_user_id for e in events)]))
+    return Dossier(
+        flag=flag,
+        address=address,
+        evaluation=evaluation,
+        chart=occupancy_chart(evaluation, today),
+        declarations=declarations,
+        total_today=sum(r.declaration.occupants for r in declarations if r.state == "active"),
+        permits=permit_rows(address, scope, today),
+        events=events,
+        users=users,
+        assignable=assignable,
+    )
+
+
+# --- changing a flag -----------------------------------------------------------------------------
+
+
+def _locked_flag(user: User, flag_id: int) -> Flag:
+    """The user's flag, 404 when foreign; its address row and the flag row locked, reloaded."""
+    scope = scope_of(user)
+    flag = get_flag(flag_id, scope)
+    lock_address(flag.address_id)
+    return db.session.execute(
+        scoped(Flag, scope)
+        .where(Flag.id == flag_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def _event(flag: Flag, user: User, kind: str, **values: object) -> FlagEvent:
+    event = FlagEvent(flag_id=flag.id, actor_user_id=user.id, kind=kind, **values)
+    db.session.add(event)
+    return event
+
+
+def _audit(action: str, user: User, flag: Flag, detail: str = "") -> None:
+    audit.record(
+        action,
+        actor=user,
+        object_type="flag",
+        object_id=flag.id,
+        municipality_id=flag.municipality_id,
+        detail=detail,
+    )
+
+
+def add_note(user: User, flag_id: int, text: str) -> FlagEvent:
+    """Add a note to the flag's history (kept as typed; shown escaped)."""
+    text = text.strip()
+    if not text:
+        raise Refused.one("text", "note.required")
+    if len(text) > NOTE_MAX_LENGTH:
+        raise Refused.one("text", "note.too_long")
+    flag = _locked_flag(user, flag_id)
+    event = _event(flag, user, "note", detail=text)
+    flag.updated_at = clock.now()
+    # The note itself stays out of the audit trail: it may hold details about people.
+    _audit("flag.note", user, flag)
+    db.session.flush()
+    return event
+
+
+def assign(user: User, flag_id: int, assignee_id: int | None) -> Flag:
+    """Give the flag to an inspector of the same municipality, or to nobody (None)."""
+    flag = _locked_flag(user, flag_id)
+    if flag.status in CLOSED_STATUSES:
+        raise Refused.one("assignee", "flag.closed")
+    if assignee_id is not None:
+        candidates = {u.id for u in assignable_users(scope_of(user))}
+        if assignee_id not in candidates:
+            raise Refused.one("assignee", "assignee.unknown")
+    if flag.assignee_user_id == assignee_id:
+        return flag
+    previous = flag.assignee_user_id
+    flag.assignee_user_id = assignee_id
+    flag.updated_at = clock.now()
+    _event(flag, user, "assigned", detail="" if assignee_id is None else str(assignee_id))
+    _audit("flag.assign", user, flag, f"{previous or '-'}->{assignee_id or '-'}")
+    db.session.flush()
+    return flag
+
+
+def transition_problem(current: str, target: str, outcome: str | None) -> Problem | None:
+    """Why ``current → target`` (with ``outcome``) is not allowed; None when it is."""
+    if target not in TARGET_STATUSES:
+        return Problem("to_status", "flag.status_unknown")
+    if current in CLOSED_STATUSES:
+        return Problem("to_status", "flag.closed")
+    if target not in TRANSITIONS.get(current, ()):
+        if current == "open" and target in CLOSED_STATUSES:
+            return Problem("to_status", "flag.not_started")
+        return Problem("to_status", "flag.transition")
+    if target in CLOSED_STATUSES and outcome not in CLOSING_OUTCOMES:
+        return Problem("outcome", "flag.outcome_required")
+    return None
+
+
+def change_status(user: User, flag_id: int, target: str, outcome: str | None = None) -> Flag:
+    """Move the flag along ``open → in_behandeling → afgehandeld | geseponeerd``."""
+    flag = _locked_flag(user, flag_id)
+    problem = transition_problem(flag.status, target, outcome)
+    if problem is not None:
+        raise Refused(problem)
+    previous = flag.status
+    now = clock.now()
+    flag.status = target
+    flag.updated_at = now
+    detail = ""
+    if target in CLOSED_STATUSES:
+        flag.outcome = outcome
+        flag.closed_at = now
+        detail = outcome or ""
+    _event(flag, user, "status", from_status=previous, to_status=target, detail=detail)
+    _audit("flag.status", user, flag, f"{previous}->{target}" + (f" {detail}" if detail else ""))
+    db.session.flush()
+    return flag
+
+
+# --- the inspector's own settings ----------------------------------------------------------------
+
+
+def set_alert_mode(user: User, mode: str | None) -> None:
+    """How the inspector gets alerts: each one at once, a daily digest, or no email."""
+    if mode not in ALERT_MODES:
+        raise Refused.one("alert_mode", "alert_mode.unknown")
+    if user.alert_mode == mode:
+        return
+    previous = user.alert_mode
+    user.alert_mode = mode
+    audit.record(
+        "user.alert_mode",
+        actor=user,
+        object_type="user",
+        object_id=user.id,
+        detail=f"{previous}->{mode}",
+    )
+    db.session.flush()
