@@ -126,10 +126,14 @@ class Filing:
     supersedes_id: int | None = None
 
 
-def effective_occupancy(filings: Sequence[Filing]) -> list[DeclaredOccupancy]:
-    """The occupancy in force: each filing until its successor takes over (successor start − 1)."""
+def effective_periods(filings: Sequence[Filing]) -> dict[int, tuple[date, date | None]]:
+    """Each filing's period in force: until its successor takes over (successor start − 1).
+
+    Filings wholly replaced by their successor (an end, or an amendment from the same start) are
+    left out.
+    """
     successor_start = {f.supersedes_id: f.start for f in filings if f.supersedes_id is not None}
-    spans: list[DeclaredOccupancy] = []
+    periods: dict[int, tuple[date, date | None]] = {}
     for filing in filings:
         end = filing.end
         takeover = successor_start.get(filing.id)
@@ -138,5 +142,15 @@ def effective_occupancy(filings: Sequence[Filing]) -> list[DeclaredOccupancy]:
             end = cut if end is None or cut < end else end
         if end is not None and end < filing.start:
             continue
-        spans.append(DeclaredOccupancy(filing.organisation_id, filing.occupants, filing.start, end))
-    return spans
+        periods[filing.id] = (filing.start, end)
+    return periods
+
+
+def effective_occupancy(filings: Sequence[Filing]) -> list[DeclaredOccupancy]:
+    """The occupancy in force, summed by the rules over every filing's period."""
+    periods = effective_periods(filings)
+    return [
+        DeclaredOccupancy(f.organisation_id, f.occupants, *periods[f.id])
+        for f in filings
+        if f.id in periods
+    ]

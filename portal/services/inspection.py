@@ -25,6 +25,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from portal import clock
 from portal.clock import AMSTERDAM
+from portal.domain.declarations import Filing, effective_periods
 from portal.domain.errors import Problem
 from portal.domain.occupancy import SEVERITY, Evaluation
 from portal.extensions import db
@@ -362,7 +363,7 @@ def declarations_in_force(address: Address, scope: Scope, today: date) -> list[D
     """Every filing at the address, of any organisation, that is in force today or later.
 
     A filing is in force until its successor takes over (the successor's start − 1), as in
-    ``portal.domain.declarations.effective_occupancy``; so a chain shows its current filing, and
+    ``portal.domain.declarations.effective_periods``; so a chain shows its current filing, and
     also its next one when an amendment starts later.
     """
     filings = list(
@@ -372,18 +373,21 @@ def declarations_in_force(address: Address, scope: Scope, today: date) -> list[D
             .options(selectinload(Declaration.organisation))
         ).scalars()
     )
-    successor_start = {f.supersedes_id: f.start_date for f in filings if f.supersedes_id}
+    periods = effective_periods(
+        [
+            Filing(f.id, f.organisation_id, f.occupants, f.start_date, f.end_date, f.supersedes_id)
+            for f in filings
+        ]
+    )
     rows: list[DeclarationInForce] = []
     for filing in filings:
-        end = filing.end_date
-        takeover = successor_start.get(filing.id)
-        if takeover is not None:
-            cut = takeover - timedelta(days=1)
-            end = cut if end is None or cut < end else end
-        if (end is not None and end < filing.start_date) or (end is not None and end < today):
+        if filing.id not in periods:
             continue
-        state = "future" if filing.start_date > today else "active"
-        rows.append(DeclarationInForce(filing, filing.start_date, end, state))
+        start, end = periods[filing.id]
+        if end is not None and end < today:
+            continue
+        state = "future" if start > today else "active"
+        rows.append(DeclarationInForce(filing, start, end, state))
     rows.sort(key=lambda r: (r.start, r.declaration.organisation.name, r.declaration.id))
     return rows
 
