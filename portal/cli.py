@@ -91,6 +91,22 @@ def users_create(
         click.echo(f"invitation sent; the link is also: {base}/uitnodiging/{token}")
 
 
+@users_cli.command("reset-totp")
+@click.option("--email", required=True)
+def users_reset_totp(email: str) -> None:
+    """Remove a user's two-factor key and recovery codes (lost phone); they enrol again."""
+    from portal.services.accounts import find_user_by_email
+    from portal.services.totp import reset_second_factor
+
+    user = find_user_by_email(email.strip().lower())
+    if user is None:
+        click.echo(f"error: no user with email address {email}", err=True)
+        sys.exit(1)
+    reset_second_factor(user)
+    db.session.commit()
+    click.echo(f"two-factor login reset for {user.email}; they set it up again at the next login")
+
+
 @outbox_cli.command("send")
 @click.option("--limit", default=500, show_default=True, help="At most this many messages.")
 def outbox_send(limit: int) -> None:

@@ -27,6 +27,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from portal import clock
+from portal.domain.policy import split_addresses as policy_addresses
 from portal.extensions import db
 from portal.models import (
     Address,
@@ -64,11 +65,10 @@ def policy_row_in_force(municipality_id: int, day: date | None = None) -> Munici
 
 
 def split_addresses(raw: str) -> list[str]:
-    """The addresses of a comma (or semicolon) separated list, without blanks or repeats."""
+    """The addresses of a stored list (the policy's own separators), without repeats."""
     seen: set[str] = set()
     found: list[str] = []
-    for part in raw.replace(";", ",").split(","):
-        address = part.strip()
+    for address in policy_addresses(raw):
         if "@" in address and address.lower() not in seen:
             seen.add(address.lower())
             found.append(address)

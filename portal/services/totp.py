@@ -257,6 +257,30 @@ def replace_recovery_codes(user: User) -> list[str]:
     return [format_recovery_code(code) for code in codes]
 
 
+def reset_second_factor(user: User) -> None:
+    """Forget the user's TOTP key and recovery codes (a lost phone, on an operator's word) and
+    end their sessions: at the next login a staff user enrols again."""
+    from portal.services.sessions import revoke_all_sessions
+
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_step = None
+    db.session.execute(
+        delete(RecoveryCode)
+        .where(RecoveryCode.user_id == user.id)
+        .execution_options(synchronize_session=False)
+    )
+    revoke_all_sessions(user)
+    audit.record(
+        "totp.reset",
+        actor_label="cli",
+        object_type="user",
+        object_id=user.id,
+        organisation_id=user.organisation_id,
+        municipality_id=user.municipality_id,
+    )
+
+
 def remaining_recovery_codes(user: User) -> int:
     return int(
         db.session.execute(

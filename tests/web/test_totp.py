@@ -558,3 +558,30 @@ def test_the_same_code_sent_at_once_from_eight_sessions_logs_in_exactly_one(
             select(UserSession).where(UserSession.second_factor_at.is_not(None))
         ).scalars()
         assert len(list(marked)) == 1
+
+
+def test_operator_resets_a_lost_second_factor(app: Flask, runner: Any, make_user: Any) -> None:
+    """``users reset-totp``: key and recovery codes gone, sessions ended, enrol again."""
+    from portal.services.totp import replace_recovery_codes
+
+    inspector = make_user("inspector")
+    with app.app_context():
+        replace_recovery_codes(db.session.get(User, inspector.id))
+        db.session.commit()
+    client = app.test_client()
+    login(client, inspector)
+    assert client.get("/inspectie/").status_code == 200
+
+    result = runner.invoke(args=["users", "reset-totp", "--email", inspector.email])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.get(User, inspector.id)
+        assert (user.totp_secret, user.totp_enabled_at) == (None, None)
+        assert db.session.query(RecoveryCode).filter_by(user_id=user.id).count() == 0
+        assert db.session.query(AuditEvent).filter_by(action="totp.reset").count() == 1
+    assert client.get("/inspectie/").status_code == 302  # the open session ended
+
+    fresh = app.test_client()
+    response = fresh.post("/inloggen", data={"email": inspector.email, "password": PASSWORD})
+    assert "/account/tweede-stap" in response.headers["Location"]
+    assert runner.invoke(args=["users", "reset-totp", "--email", "x@y.nl"]).exit_code == 1
