@@ -228,6 +228,11 @@ def register_cli(app: Flask) -> None:
         alerts_cli,
     ):
         app.cli.add_command(group)
+    from portal.cli_api import apikeys_cli
+    from portal.cli_permits import daily_cli, permits_cli
+
+    for group in (permits_cli, daily_cli, apikeys_cli):
+        app.cli.add_command(group)
 
 
 @demo_cli.command("totp-code")

@@ -1,6 +1,7 @@
 """The portal's data model (model layer): one module per aggregate, typed columns only."""
 
 from portal.models.address import Address
+from portal.models.api import ApiKey, Batch, IdempotencyRecord
 from portal.models.audit import AuditEvent
 from portal.models.declaration import (
     DECLARATION_KINDS,
@@ -13,28 +14,45 @@ from portal.models.flag import FLAG_STATUSES, OPEN_STATUSES, OUTCOMES, Flag, Fla
 from portal.models.municipality import Municipality, MunicipalPolicy, Region
 from portal.models.organisation import Organisation
 from portal.models.outbox import OutboxMessage
-from portal.models.permit import Permit
+from portal.models.permit import (
+    APPLICATION_STATUSES,
+    OPEN_APPLICATION_STATUSES,
+    Permit,
+    PermitApplication,
+    PermitApplicationMessage,
+    PermitDocument,
+    PermitReminder,
+)
 from portal.models.ratelimit import RateLimitWindow
 from portal.models.user import ROLES, AccountToken, RecoveryCode, User, UserSession
 
 __all__ = [
+    "APPLICATION_STATUSES",
     "DECLARATION_KINDS",
     "END_REASONS",
     "FLAG_STATUSES",
+    "OPEN_APPLICATION_STATUSES",
     "OPEN_STATUSES",
     "OUTCOMES",
     "ROLES",
     "AccountToken",
     "Address",
+    "ApiKey",
     "AuditEvent",
+    "Batch",
     "Declaration",
     "Flag",
     "FlagEvent",
+    "IdempotencyRecord",
     "MunicipalPolicy",
     "Municipality",
     "Organisation",
     "OutboxMessage",
     "Permit",
+    "PermitApplication",
+    "PermitApplicationMessage",
+    "PermitDocument",
+    "PermitReminder",
     "RateLimitWindow",
     "Receipt",
     "RecoveryCode",

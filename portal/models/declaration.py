@@ -85,6 +85,9 @@ class Declaration(db.Model):
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("declarations.id"), unique=True)
     root_id: Mapped[int | None] = mapped_column(ForeignKey("declarations.id"), index=True)
     filed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Filed through the API with this key, and/or as part of this batch.
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), index=True)
     filed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     organisation: Mapped[Organisation] = relationship()
@@ -108,9 +111,15 @@ class Receipt(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     verification_code: Mapped[str] = mapped_column(String(14), unique=True)
+    # What the receipt is for: one declaration filing, a renewal application or a batch.
     declaration_id: Mapped[int | None] = mapped_column(ForeignKey("declarations.id"), unique=True)
+    permit_application_id: Mapped[int | None] = mapped_column(
+        ForeignKey("permit_applications.id"), unique=True
+    )
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), unique=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
-    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"), index=True)
+    # None for a batch receipt that spans municipalities (no single municipality may read it).
+    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipalities.id"), index=True)
     locale: Mapped[str] = mapped_column(String(5), default="nl")
     snapshot_json: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))

@@ -8,6 +8,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
+from portal.domain.permits import DEFAULT_PERMIT_TYPES
 from portal.extensions import db
 from portal.models.types import UTCDateTime
 
@@ -36,6 +37,9 @@ class Municipality(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     province: Mapped[str] = mapped_column(String(60), default="")
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
+    # The permit types this municipality issues, comma-separated codes from
+    # portal.domain.permits.PERMIT_TYPES (DOMAIN.md §1.5: municipal rules differ).
+    permit_types: Mapped[str] = mapped_column(String(400), default=DEFAULT_PERMIT_TYPES)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     region: Mapped[Region | None] = relationship(back_populates="municipalities")

@@ -19,7 +19,7 @@ Renders need a Flask application context (translations and the template environm
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Final
@@ -121,12 +121,35 @@ def attachment_name(snapshot: Mapping[str, Any]) -> str:
 
 
 def render_receipt_html(snapshot: Mapping[str, Any], locale: str) -> str:
-    """The receipt as an HTML document in ``locale`` (``nl`` or ``en``)."""
+    """The receipt as an HTML document in ``locale`` (``nl`` or ``en``).
+
+    A declaration filing uses ``receipts/receipt.html``; other kinds of receipt (a renewal
+    application, a batch) name their template and view builder in ``OTHER_KINDS``.
+    """
     _check_locale(locale)
     with force_locale(locale):
-        context = _view(snapshot, locale)
-        template = current_app.jinja_env.get_template(TEMPLATE)
+        kind = _text(snapshot.get("kind"))
+        template_name, build = OTHER_KINDS.get(kind, (TEMPLATE, _view))
+        context = {**common_view(snapshot, locale), **build(snapshot, locale)}
+        template = current_app.jinja_env.get_template(template_name)
         return template.render(**context)
+
+
+def common_view(snapshot: Mapping[str, Any], locale: str) -> dict[str, Any]:
+    """What every kind of receipt shows in its header and integrity box."""
+    code = _text(snapshot.get("verification_code"))
+    verify_url = _text(snapshot.get("verify_url"))
+    return {
+        "lang": locale,
+        "kind": _text(snapshot.get("kind")),
+        "kind_text": texts.kind_text(_text(snapshot.get("kind"))),
+        "reference": _text(snapshot.get("reference")),
+        "filed_at": _datetime(snapshot.get("filed_at"), locale),
+        "verification_code": code,
+        "verify_page": _verify_page(verify_url, code),
+        "qr_data_uri": qr_svg_data_uri(verify_url) if verify_url else "",
+        "sha256": snapshot_sha256(snapshot),
+    }
 
 
 def render_receipt_pdf(snapshot: Mapping[str, Any], locale: str) -> bytes:
@@ -255,26 +278,16 @@ def _finding(finding: Mapping[str, Any], locale: str) -> dict[str, str]:
 
 
 def _view(snapshot: Mapping[str, Any], locale: str) -> dict[str, Any]:
-    """Everything the template shows, as ready-made strings (the template only lays out)."""
+    """Everything a declaration receipt shows beyond ``common_view``, as ready-made strings
+    (the template only lays out)."""
     municipality = snapshot.get("municipality") or {}
     organisation = snapshot.get("organisation") or {}
     address = snapshot.get("address") or {}
     declaration = snapshot.get("declaration") or {}
-    code = _text(snapshot.get("verification_code"))
-    verify_url = _text(snapshot.get("verify_url"))
     floor_area = address.get("floor_area_m2")
     registered = declaration.get("occupants_registered_brp")
     separate = declaration.get("separate_contracts")
     return {
-        "lang": locale,
-        "kind": _text(snapshot.get("kind")),
-        "kind_text": texts.kind_text(_text(snapshot.get("kind"))),
-        "reference": _text(snapshot.get("reference")),
-        "filed_at": _datetime(snapshot.get("filed_at"), locale),
-        "verification_code": code,
-        "verify_page": _verify_page(verify_url, code),
-        "qr_data_uri": qr_svg_data_uri(verify_url) if verify_url else "",
-        "sha256": snapshot_sha256(snapshot),
         "municipality_name": _text(municipality.get("name")),
         "municipality_code": _text(municipality.get("code")),
         "organisation_name": _text(organisation.get("name")),
@@ -303,3 +316,19 @@ def _view(snapshot: Mapping[str, Any], locale: str) -> dict[str, Any]:
         "effective_date": _date(declaration.get("effective_date"), locale),
         "findings": [_finding(f, locale) for f in snapshot.get("findings") or []],
     }
+
+
+ViewBuilder = Callable[[Mapping[str, Any], str], dict[str, Any]]
+
+
+def _other_kinds() -> dict[str, tuple[str, ViewBuilder]]:
+    from portal.receipts import batch, permit_application
+
+    return {
+        permit_application.KIND: (permit_application.TEMPLATE, permit_application.view),
+        batch.KIND: (batch.TEMPLATE, batch.view),
+    }
+
+
+# kind → (template, view builder) for receipts other than a declaration filing.
+OTHER_KINDS: Final[dict[str, tuple[str, ViewBuilder]]] = _other_kinds()

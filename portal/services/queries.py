@@ -17,13 +17,17 @@ from sqlalchemy import Select, false, select
 from portal.extensions import db
 from portal.models import (
     Address,
+    ApiKey,
     AuditEvent,
+    Batch,
     Declaration,
     Flag,
     Municipality,
     MunicipalPolicy,
     Organisation,
     Permit,
+    PermitApplication,
+    PermitDocument,
     Receipt,
     User,
 )
@@ -65,6 +69,18 @@ RULES: dict[type[Any], dict[str, str]] = {
         "municipality": "municipality_id",
         "system": ALL,
     },
+    PermitApplication: {
+        "organisation": "organisation_id",
+        "municipality": "municipality_id",
+        "system": ALL,
+    },
+    PermitDocument: {
+        "organisation": "organisation_id",
+        "municipality": "municipality_id",
+        "system": ALL,
+    },
+    ApiKey: {"organisation": "organisation_id", "municipality": "municipality_id", "system": ALL},
+    Batch: {"organisation": "organisation_id", "system": ALL},
     AuditEvent: {
         "organisation": "organisation_id",
         "municipality": "municipality_id",

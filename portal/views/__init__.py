@@ -10,7 +10,21 @@ from flask_login import current_user
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal.views import account, admin, inspector, municipal, org, public
+    # Modules that add pages to the org and municipal blueprints (imported for their routes).
+    from portal.views import (  # noqa: F401
+        account,
+        admin,
+        api,
+        apikeys,
+        inspector,
+        municipal,
+        municipal_applications,
+        municipal_permits,
+        org,
+        org_batches,
+        org_permits,
+        public,
+    )
 
     @app.before_request
     def load_user_first() -> None:
@@ -19,5 +33,5 @@ def register_blueprints(app: Flask) -> None:
         if request.endpoint != "static":
             _ = current_user.is_authenticated
 
-    for module in (public, account, org, inspector, municipal, admin):
+    for module in (public, account, org, inspector, municipal, admin, api):
         app.register_blueprint(module.bp)
