@@ -177,6 +177,10 @@ MESSAGES = {
         "You are the last municipal administrator who can log in. Invite another municipal "
         "administrator first; once they have chosen a password, you can be deactivated."
     ),
+    # --- permit register ---
+    # --- permit applications ---
+    # --- api ---
+    # --- batches ---
 }
 
 
