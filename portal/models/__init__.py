@@ -1,7 +1,7 @@
 """The portal's data model (model layer): one module per aggregate, typed columns only."""
 
 from portal.models.address import Address
-from portal.models.api import ApiKey, Batch, IdempotencyRecord
+from portal.models.api import ApiKey, Batch, BatchUpload, IdempotencyRecord
 from portal.models.audit import AuditEvent
 from portal.models.declaration import (
     DECLARATION_KINDS,
@@ -40,6 +40,7 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "Batch",
+    "BatchUpload",
     "Declaration",
     "Flag",
     "FlagEvent",

@@ -1,11 +1,19 @@
-"""API keys, idempotency records and declaration batches (model layer)."""
+"""API keys, idempotency records, declaration batches and batch uploads (model layer)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from portal import clock
 from portal.extensions import db
@@ -76,3 +84,19 @@ class Batch(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     organisation: Mapped[Organisation] = relationship()
+
+
+class BatchUpload(db.Model):
+    """An uploaded CSV kept between its dry run and the user's choice to file it (or not);
+    removed when filed or abandoned. Stored under a random token, never under its file name."""
+
+    __tablename__ = "batch_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

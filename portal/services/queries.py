@@ -20,6 +20,7 @@ from portal.models import (
     ApiKey,
     AuditEvent,
     Batch,
+    BatchUpload,
     Declaration,
     Flag,
     Municipality,
@@ -81,6 +82,7 @@ RULES: dict[type[Any], dict[str, str]] = {
     },
     ApiKey: {"organisation": "organisation_id", "municipality": "municipality_id", "system": ALL},
     Batch: {"organisation": "organisation_id", "system": ALL},
+    BatchUpload: {"organisation": "organisation_id"},
     AuditEvent: {
         "organisation": "organisation_id",
         "municipality": "municipality_id",

@@ -65,6 +65,23 @@ def upgrade():
     with op.batch_alter_table('batches', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_batches_organisation_id'), ['organisation_id'], unique=False)
 
+    op.create_table('batch_uploads',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token', sa.String(length=64), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=200), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=True),
+    sa.Column('row_count', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_batch_uploads_organisation_id_organisations')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_batch_uploads_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_batch_uploads')),
+    sa.UniqueConstraint('token', name=op.f('uq_batch_uploads_token'))
+    )
+    with op.batch_alter_table('batch_uploads', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_batch_uploads_organisation_id'), ['organisation_id'], unique=False)
+
     op.create_table('idempotency_records',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('api_key_id', sa.Integer(), nullable=False),
@@ -246,6 +263,10 @@ def downgrade():
 
     op.drop_table('permit_applications')
     op.drop_table('idempotency_records')
+    with op.batch_alter_table('batch_uploads', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_batch_uploads_organisation_id'))
+
+    op.drop_table('batch_uploads')
     with op.batch_alter_table('batches', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_batches_organisation_id'))
 
