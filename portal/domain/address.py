@@ -59,12 +59,17 @@ def normalise_postcode(raw: str) -> str:
     return f"{compact[:4]} {compact[4:]}"
 
 
+def _ascii_digits(text: str) -> bool:
+    """Only 0–9: ``str.isdigit`` also accepts "¹" (``int`` fails) and "٣" (``int`` reads 3)."""
+    return text.isascii() and text.isdigit()
+
+
 def parse_house_number(raw: str | int) -> int:
     """A house number 1–99999."""
     text = str(raw).strip()
     if not text:
         raise InvalidValue("house_number.required", raw)
-    if not text.isdigit():
+    if not _ascii_digits(text):
         raise InvalidValue("house_number.format", raw)
     number = int(text)
     if not 1 <= number <= MAX_HOUSE_NUMBER:
@@ -116,7 +121,7 @@ def parse_floor_area(raw: str) -> int | None:
     text = (raw or "").strip()
     if not text:
         return None
-    if not text.isdigit():
+    if not _ascii_digits(text):
         raise InvalidValue("floor_area.format", raw)
     area = int(text)
     if not 1 <= area <= 100_000:

@@ -81,6 +81,8 @@ def test_house_number_is_a_whole_number_from_1_to_99999(raw: str | int, expected
         ("12A", "house_number.format"),
         ("-3", "house_number.format"),
         ("1.5", "house_number.format"),
+        ("¹", "house_number.format"),  # str.isdigit() says yes, int() fails
+        ("١٢", "house_number.format"),  # Arabic-Indic digits: int() would read 12
         ("twaalf", "house_number.format"),
         ("0", "house_number.range"),
         (0, "house_number.range"),
@@ -214,6 +216,7 @@ def test_floor_area_is_whole_square_metres_or_unknown(raw: str, expected: int | 
     [
         ("85.5", "floor_area.format"),
         ("85 m2", "floor_area.format"),
+        ("²", "floor_area.format"),
         ("-5", "floor_area.format"),
         ("0", "floor_area.range"),
         ("100001", "floor_area.range"),
