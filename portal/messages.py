@@ -178,9 +178,158 @@ MESSAGES = {
         "administrator first; once they have chosen a password, you can be deactivated."
     ),
     # --- permit register ---
+    "permit.date.format": _l(
+        "Enter a date as day-month-year, for example 31-12-2027, or as 2027-12-31."
+    ),
+    "permit.max_occupants.required": _l("Enter the maximum number of occupants."),
+    "permit.max_occupants.format": _l(
+        "Enter the maximum number of occupants as a whole number, for example 8."
+    ),
+    "permit.max_occupants.range": _l("The maximum number of occupants is between 1 and 10,000."),
+    "permit.decision_reference.required": _l("Enter the reference of the municipal decision."),
+    "permit.decision_reference.too_long": _l(
+        "The reference of the decision is at most 60 characters."
+    ),
+    "permit.decision_reference.taken": _l(
+        "Your municipality already has a permit with this decision reference. Open that permit "
+        "to change it, or check the reference."
+    ),
+    "permit.type.required": _l("Choose the kind of permit."),
+    "permit.type.not_issued": _l(
+        "Your municipality does not issue this kind of permit. Add it under “Kinds of permit” "
+        "first, or choose another kind."
+    ),
+    "permit.type.unknown": _l(
+        "Unknown kind of permit. Use omzettingsvergunning, kamerverhuurvergunning, "
+        "huisvestingsvergunning, verhuurvergunning or exploitatievergunning."
+    ),
+    "permit.types.required": _l("Choose at least one kind of permit."),
+    "permit.types.unknown": _l("Choose kinds of permit from the list."),
+    "permit.valid_from.required": _l("Enter the first day the permit is valid."),
+    "permit.valid_until.before_from": _l(
+        "The last valid day cannot be before the first valid day."
+    ),
+    "permit.address.unknown": _l(
+        "This address is not in the address register. Check the postcode, house number, house "
+        "letter and addition."
+    ),
+    "permit.address.other_municipality": _l(
+        "This address lies in another municipality. You can only register permits for addresses "
+        "in your own municipality."
+    ),
+    "permit.revoked": _l("This permit has been revoked. A revoked permit cannot be changed."),
+    "permit.already_revoked": _l("This permit has already been revoked."),
+    "permit.revocation_reason.required": _l("Give the reason for revoking the permit."),
+    "permit.revocation_reason.too_long": _l("The reason is at most 500 characters."),
+    "permit.import.empty": _l("The file has no permit lines."),
     # --- permit applications ---
+    "permit_application.from_required": _l("Enter the first day of the period."),
+    "permit_application.until_before_from": _l(
+        "The last day cannot be before the first day of the period."
+    ),
+    "permit_application.max_required": _l("Enter the maximum number of occupants."),
+    "permit_application.max_range": _l("The maximum number of occupants is between 1 and 10,000."),
+    "permit_application.permit_revoked": _l(
+        "This permit has been revoked. It cannot be renewed; apply for a new permit at the "
+        "municipality."
+    ),
+    "permit_application.not_holder": _l("Only the holder of the permit can do this."),
+    "permit_application.already_open": _l(
+        "There is already an open renewal application for this permit. Wait for the decision, "
+        "or answer the municipality's question on that application."
+    ),
+    "permit_application.not_open": _l(
+        "This application has already been decided, so it cannot be changed any more. Reload "
+        "the page to see the decision."
+    ),
+    "permit_application.no_question": _l(
+        "The municipality has not asked a question on this application, so there is nothing to "
+        "answer."
+    ),
+    "permit_application.reason_required": _l("Give the reason for the rejection."),
+    "permit_application.question_required": _l("Write the question for the applicant."),
+    "permit_application.answer_required": _l("Write your answer."),
+    "permit_application.text_too_long": _l("This text is too long: at most 4,000 characters."),
+    "permit_application.reference_taken": _l(
+        "Another permit of this municipality already has this decision reference."
+    ),
+    "document.empty": _l("The file is empty. Choose the PDF file again."),
+    "document.too_large": _l(
+        "The file is larger than 5 MB. Make the PDF smaller (for example by scanning at a lower "
+        "resolution) and try again."
+    ),
+    "document.not_pdf": _l(
+        "This file is not a PDF. Only PDF files are accepted; a file whose name was changed to "
+        ".pdf is not a PDF. Save or export the floor plan as PDF and try again."
+    ),
     # --- api ---
+    "api.unauthorized": _l(
+        "Send a valid API key in the Authorization header: Authorization: Bearer <key>."
+    ),
+    "api.organisation_key_required": _l("This needs the API key of an organisation."),
+    "api.municipal_key_required": _l("This needs the API key of a municipality."),
+    "api.not_found": _l("There is nothing at this address, or it is not yours to see."),
+    "api.method_not_allowed": _l("This method is not possible at this address."),
+    "api.too_large": _l("The request body is too large."),
+    "api.unsupported_media_type": _l("Send the body as application/json."),
+    "api.invalid_json": _l("The body is not valid JSON."),
+    "api.bad_request": _l("The request could not be read."),
+    "api.rate_limited": _l(
+        "Too many requests with this API key. Try again after the number of seconds in Retry-After."
+    ),
+    "api.server_error": _l("Something went wrong on our side. Try again later."),
+    "api.invalid": _l("The request has invalid values. See errors."),
+    "idempotency.required": _l("Send an Idempotency-Key header with every request that files."),
+    "idempotency.format": _l("An Idempotency-Key is 1 to 255 visible characters."),
+    "idempotency.mismatch": _l(
+        "This Idempotency-Key was already used for a different request. Use a new key."
+    ),
+    "idempotency.in_flight": _l(
+        "A request with this Idempotency-Key is still being handled. Try again shortly."
+    ),
+    "field.unknown": _l("This field is not known here."),
+    "field.type_integer": _l("Give a whole number."),
+    "field.type_string": _l("Give a text value."),
+    "field.type_boolean": _l("Give true or false."),
+    "field.type_object": _l("Give a JSON object."),
+    "field.type_array": _l("Give a JSON array."),
+    "date.format": _l("Give a date as YYYY-MM-DD, for example 2026-12-01."),
+    "address.one_of": _l("Give either address (postcode and house number) or bag_id."),
+    "address.not_in_register": _l("The register has no address with these details."),
+    "address.ambiguous": _l(
+        "Several addresses have this house number. Give the house letter or addition."
+    ),
+    "query.value": _l("This value is not one of the allowed values."),
+    "page.format": _l("Give a whole number of at least 1."),
+    "patch.empty": _l("Give at least one of status, assignee or note."),
+    "apikey.name_required": _l("Give the key a name, for example the system that uses it."),
+    "apikey.revoked": _l("This key has already been revoked."),
+    "batch.has_errors": _l("Some rows have errors, so nothing was filed. See rows."),
+    "field.control_character": _l("This value contains a character that is not allowed."),
     # --- batches ---
+    "batch.too_large": _l(
+        "The file is larger than 5 MB. Split it into files of at most 10,000 rows each."
+    ),
+    "batch.too_many_rows": _l(
+        "The file has more than 10,000 rows. Split it into files of at most 10,000 rows each."
+    ),
+    "batch.encoding": _l(
+        "The file could not be read as text. In Excel, save it as “CSV (semicolon delimited)” "
+        "or “CSV UTF-8” and try again."
+    ),
+    "batch.header": _l(
+        "The first line of the file must name the columns, and some columns are missing. "
+        "Download the template to see the columns."
+    ),
+    "batch.empty": _l("The file has no rows to declare."),
+    "batch.format": _l(
+        "The file could not be read as CSV. Save it as CSV, not as an Excel workbook."
+    ),
+    "batch.item_format": _l("Each declaration must be a JSON object."),
+    "batch.nothing_valid": _l("There are no valid rows to file."),
+    "batch.gone": _l("This upload has already been filed or removed. Nothing more was filed."),
+    "number.format": _l("Enter a whole number, for example 6."),
+    "yes_no.format": _l("Enter ja or nee."),
 }
 
 

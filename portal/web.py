@@ -57,6 +57,8 @@ def load_session_user(token: str) -> Any:
 
     from portal.services.sessions import check_session
 
+    if has_request_context() and request.path.startswith("/api/"):
+        return None  # the API authenticates by bearer key only; cookies are ignored there
     result = check_session(token)
     if result.changed:
         db.session.commit()
@@ -141,7 +143,11 @@ def _init_errors(app: Flask) -> None:
         500: _l("Something went wrong on our side"),
     }
 
-    def render_error(error: Any) -> tuple[str, int]:
+    def render_error(error: Any) -> Any:
+        from portal.views.api.errors import from_any_error, is_api_request
+
+        if is_api_request():  # never an HTML page under /api: problem+json (RFC 9457)
+            return from_any_error(error)
         code = getattr(error, "code", 500) or 500
         if code == 500:
             db.session.rollback()

@@ -7,14 +7,23 @@ refuses). The address CSV is made by ``portal.demo.generate`` and shipped in ``p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
 from portal import clock
+from portal.domain.declarations import DeclarationInput
 from portal.extensions import db
-from portal.models import Municipality, MunicipalPolicy, Organisation, User
+from portal.models import (
+    Address,
+    Declaration,
+    Municipality,
+    MunicipalPolicy,
+    Organisation,
+    Permit,
+    User,
+)
 from portal.services.addresses import import_addresses
 from portal.services.imports import ImportReport
 from portal.services.municipalities import import_municipalities
@@ -125,12 +134,39 @@ POLICIES = [
 ]
 
 
+# Permits of the demo housing provider in Utrecht, at register addresses whose floor area allows
+# more than the permit (162, 209 and 153 m² at 12 m² per person: 13, 17 and 12 people), so the
+# permit sets the limit. Keyed by the decision reference within the municipality; the dates are
+# relative to the day of the first load. The first permit expires within 90 days and its address
+# has 5 + 3 = 8 occupants declared by the demo declarant of Flexwerk against a maximum of 6, so
+# the address is flagged; a renewal approved with a higher maximum resolves the flag.
+PERMIT_HOLDER_KVK = "90000014"
+PERMIT_DECLARANT = "declarant@flexwerk.demo.meldportaal.nl"
+PERMITS = [
+    # nummeraanduiding, permit type, maximum, decision reference, period key, declared counts
+    ("0344200000000042", "omzettingsvergunning", 6, "UTR-OMZ-2021-0042", "expiring", (5, 3)),
+    ("0344200000000073", "omzettingsvergunning", 12, "UTR-OMZ-2025-0073", "valid", ()),
+    ("0344200000000107", "kamerverhuurvergunning", 5, "UTR-KV-2021-0107", "expired", ()),
+]
+
+
+def _permit_period(key: str, today: date) -> tuple[date, date]:
+    if key == "expiring":  # ends 60 days from now
+        return today - timedelta(days=5 * 365 - 60), today + timedelta(days=60)
+    if key == "valid":  # about two years left
+        return today - timedelta(days=365), today + timedelta(days=2 * 365)
+    last_month_end = today.replace(day=1) - timedelta(days=1)  # expired last month
+    return last_month_end - timedelta(days=5 * 365), last_month_end
+
+
 @dataclass
 class DemoSummary:
     municipalities: ImportReport
     addresses: ImportReport
     organisations_added: int = 0
     users_added: int = 0
+    permits_added: int = 0
+    declarations_added: int = 0
     logins: list[tuple[str, str]] = field(default_factory=list)
 
     def describe(self) -> str:
@@ -139,7 +175,9 @@ class DemoSummary:
             f"{self.municipalities.unchanged + self.municipalities.updated} present; "
             f"addresses: {self.addresses.inserted} added, "
             f"{self.addresses.unchanged + self.addresses.updated} present; "
-            f"organisations added: {self.organisations_added}; users added: {self.users_added}\n"
+            f"organisations added: {self.organisations_added}; users added: {self.users_added}; "
+            f"permits added: {self.permits_added}; declarations added: "
+            f"{self.declarations_added}\n"
             "Inspectors and administrators log in in two steps: after the password, enter the "
             "code from `flask --app wsgi demo totp-code EMAIL` (or add the key "
             f"{DEMO_TOTP_SECRET} to an authenticator app)."
@@ -205,7 +243,57 @@ def load_demo() -> DemoSummary:
         db.session.add(user)
         summary.users_added += 1
     db.session.flush()
+    _load_permits(summary, municipalities["GM0344"], organisations[PERMIT_HOLDER_KVK])
     return summary
+
+
+def _load_permits(summary: DemoSummary, utrecht: Municipality, holder: Organisation) -> None:
+    """The housing provider's permits and the declarations that flag the expiring one."""
+    from portal.services.declarations import file_declaration
+
+    today = clock.today()
+    declarant = db.session.execute(select(User).where(User.email == PERMIT_DECLARANT)).scalar_one()
+    for bag_id, permit_type, maximum, reference, period, counts in PERMITS:
+        address = db.session.execute(
+            select(Address).where(Address.nummeraanduiding_id == bag_id)
+        ).scalar_one()
+        exists = db.session.execute(
+            select(Permit.id).where(
+                Permit.municipality_id == utrecht.id, Permit.decision_reference == reference
+            )
+        ).first()
+        if not exists:
+            valid_from, valid_until = _permit_period(period, today)
+            db.session.add(
+                Permit(
+                    address_id=address.id,
+                    municipality_id=utrecht.id,
+                    holder_organisation_id=holder.id,
+                    permit_type=permit_type,
+                    max_occupants=maximum,
+                    valid_from=valid_from,
+                    valid_until=valid_until,
+                    covers_lodging=True,
+                    decision_reference=reference,
+                    status="valid",
+                )
+            )
+            db.session.flush()
+            summary.permits_added += 1
+        declared = db.session.execute(
+            select(Declaration.id).where(
+                Declaration.address_id == address.id,
+                Declaration.organisation_id == declarant.organisation_id,
+            )
+        ).first()
+        if counts and not declared:
+            for occupants in counts:
+                file_declaration(
+                    declarant,
+                    DeclarationInput(occupants, today, separate_contracts=True),
+                    address_id=address.id,
+                )
+                summary.declarations_added += 1
 
 
 def _enrol_demo_totp(user: User) -> None:

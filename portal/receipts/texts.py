@@ -102,6 +102,8 @@ KIND_TEXTS: dict[str, LazyString] = {
     "new": _l("New declaration"),
     "amendment": _l("Amendment of a declaration"),
     "end": _l("End of a declaration"),
+    "permit_application": _l("Permit renewal application"),
+    "batch": _l("Batch of new declarations"),
 }
 
 # The same words as the web pages' severity labels (portal/labels.py).

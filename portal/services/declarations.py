@@ -46,6 +46,7 @@ from portal.domain.receipt_codes import (
 from portal.extensions import db
 from portal.models import (
     Address,
+    ApiKey,
     Declaration,
     Municipality,
     Receipt,
@@ -59,6 +60,10 @@ from portal.services.errors import Refused
 from portal.services.flags import evaluate_address, sync_flag
 from portal.services.municipalities import policy_for
 from portal.services.queries import Scope, scoped
+
+# Who files: a person, or an organisation's API key (filed_by_user_id stays empty, api_key_id is
+# set and the audit trail names the key as ``api-key:<prefix>``).
+Actor = User | ApiKey
 
 
 @dataclass(frozen=True)
@@ -171,7 +176,7 @@ def _overlaps(finding: Finding, start: date, end: date | None) -> bool:
 # --- receipts ---------------------------------------------------------------------------------
 
 
-def _finding_json(finding: Finding) -> dict[str, object]:
+def finding_json(finding: Finding) -> dict[str, object]:
     return {
         "code": finding.code,
         "severity": finding.severity,
@@ -227,7 +232,7 @@ def build_snapshot(
             if declaration.kind == "amendment"
             else None,
         },
-        "findings": [_finding_json(f) for f in findings],
+        "findings": [finding_json(f) for f in findings],
     }
 
 
@@ -271,10 +276,12 @@ def _optional_kvk(raw: str | None) -> str | None:
         raise Refused.one("declared_for_kvk", exc.code) from exc
 
 
-def _file(user: User, declaration: Declaration, changed_on: date, locale: str) -> FilingResult:
+def _file(actor: Actor, declaration: Declaration, changed_on: date, locale: str) -> FilingResult:
     """Write ``declaration`` at its (already locked) address, judge it, flag it, receipt it."""
+    user = actor if isinstance(actor, User) else None
     declaration.reference = next_reference()
-    declaration.filed_by_user_id = user.id
+    declaration.filed_by_user_id = user.id if user is not None else None
+    declaration.api_key_id = actor.id if isinstance(actor, ApiKey) else None
     declaration.filed_at = clock.now()
     db.session.add(declaration)
     db.session.flush()
@@ -300,8 +307,10 @@ def _file(user: User, declaration: Declaration, changed_on: date, locale: str) -
     audit.record(
         f"declaration.{declaration.kind}",
         actor=user,
+        actor_label=f"api-key:{actor.prefix}" if isinstance(actor, ApiKey) else "",
         object_type="declaration",
         object_id=declaration.reference,
+        organisation_id=declaration.organisation_id,
         municipality_id=declaration.municipality_id,
     )
     db.session.flush()
@@ -309,7 +318,7 @@ def _file(user: User, declaration: Declaration, changed_on: date, locale: str) -
 
 
 def file_declaration(
-    user: User,
+    user: Actor,
     data: DeclarationInput,
     *,
     address_id: int | None = None,
@@ -384,7 +393,7 @@ def _successor(current: Declaration, kind: str, **changes: object) -> Declaratio
 
 
 def amend_declaration(
-    user: User,
+    user: Actor,
     declaration: Declaration,
     occupants: int | None,
     effective_date: date | None,
@@ -415,7 +424,7 @@ def amend_declaration(
 
 
 def end_declaration(
-    user: User,
+    user: Actor,
     declaration: Declaration,
     end_date: date | None,
     reason: str | None,

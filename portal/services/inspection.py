@@ -101,12 +101,6 @@ ALERT_MODE_TEXTS = {
     "digest": _l("Once a day: one email with all new and escalated signals"),
     "none": _l("No email: I look in the inbox myself"),
 }
-PERMIT_STATE_TEXTS = {
-    "valid": _l("Valid"),
-    "future": _l("Not yet valid"),
-    "expired": _l("Expired"),
-    "revoked": _l("Revoked"),
-}
 EVENT_TEXTS = {
     "opened": _l("Signal opened"),
     "escalated": _l("More occupants than when the alert was sent"),

@@ -28,11 +28,11 @@ Nothing here commits: the CLI command (``flask flags reevaluate``) commits once.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from time import perf_counter
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Integer, and_, any_, bindparam, or_, select, union
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -61,6 +61,8 @@ CHUNK = 2000
 # purpose: judged from a later day, a breach that began earlier seems to begin that day, and
 # rewriting the start daily would be noise in the flag's history.
 _COMPARED = ("reasons", "occupants", "limit", "rule", "period_end")
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -148,12 +150,13 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=clock.AMSTERDAM).astimezone(UTC)
 
 
-def _chunks(ids: Sequence[int], size: int) -> Iterator[Sequence[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """``items`` in slices of at most ``size`` (keeps bulk queries under the parameter limit)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
-def _member_of(column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+def member_of(column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
     """``column IN ids``: one array parameter on PostgreSQL, one parameter per id elsewhere.
 
     Thousands of ``IN`` parameters cost more to render and parse than the query costs to run.
@@ -163,17 +166,17 @@ def _member_of(column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
     return column.in_(ids)  # type: ignore[no-any-return]
 
 
-def _rows(statement: Any) -> Sequence[Any]:
+def bulk_rows(statement: Any) -> Sequence[Any]:
     """All rows, through the session's connection: no ORM row processing for bulk reads."""
     return db.session.connection().execute(statement).all()
 
 
-def _load_inputs(ids: Sequence[int], day: date) -> dict[int, _Inputs]:
+def load_inputs(ids: Sequence[int], day: date) -> dict[int, _Inputs]:
     """Register facts, occupancy in force from ``day`` on, and valid permits, for ``ids``."""
     filings: dict[int, list[Filing]] = defaultdict(list)
     # A filing that ended before the day matters only when it is a successor: it still cuts off
     # its predecessor (an end filing keeps the start and carries the last day).
-    for address_id, *row in _rows(
+    for address_id, *row in bulk_rows(
         select(
             Declaration.address_id,
             Declaration.id,
@@ -183,7 +186,7 @@ def _load_inputs(ids: Sequence[int], day: date) -> dict[int, _Inputs]:
             Declaration.end_date,
             Declaration.supersedes_id,
         ).where(
-            _member_of(Declaration.address_id, ids),
+            member_of(Declaration.address_id, ids),
             or_(
                 Declaration.end_date.is_(None),
                 Declaration.end_date >= day,
@@ -193,7 +196,7 @@ def _load_inputs(ids: Sequence[int], day: date) -> dict[int, _Inputs]:
     ):
         filings[address_id].append(Filing(*row))
     permits: dict[int, list[PermitFacts]] = defaultdict(list)
-    for address_id, *row in _rows(
+    for address_id, *row in bulk_rows(
         select(
             Permit.address_id,
             Permit.max_occupants,
@@ -201,18 +204,18 @@ def _load_inputs(ids: Sequence[int], day: date) -> dict[int, _Inputs]:
             Permit.valid_until,
             Permit.covers_lodging,
             Permit.decision_reference,
-        ).where(_member_of(Permit.address_id, ids), Permit.status == "valid")
+        ).where(member_of(Permit.address_id, ids), Permit.status == "valid")
     ):
         permits[address_id].append(PermitFacts(*row))
     inputs: dict[int, _Inputs] = {}
-    for address_id, municipality_id, area, uses, verified in _rows(
+    for address_id, municipality_id, area, uses, verified in bulk_rows(
         select(
             Address.id,
             Address.municipality_id,
             Address.floor_area_m2,
             Address.uses,
             Address.verified,
-        ).where(_member_of(Address.id, ids))
+        ).where(member_of(Address.id, ids))
     ):
         spans = [
             s
@@ -228,19 +231,19 @@ def _load_inputs(ids: Sequence[int], day: date) -> dict[int, _Inputs]:
     return inputs
 
 
-def _open_flags(ids: Sequence[int]) -> dict[int, _OpenFlag]:
+def open_flags(ids: Sequence[int]) -> dict[int, _OpenFlag]:
     columns = [getattr(Flag, name) for name in _COMPARED]
     return {
         address_id: _OpenFlag(status, tuple(values))
-        for address_id, status, *values in _rows(
+        for address_id, status, *values in bulk_rows(
             select(Flag.address_id, Flag.status, *columns).where(
-                _member_of(Flag.address_id, ids), Flag.status.in_(OPEN_STATUSES)
+                member_of(Flag.address_id, ids), Flag.status.in_(OPEN_STATUSES)
             )
         )
     }
 
 
-class _Judge:
+class Judge:
     """Evaluates addresses on bulk-loaded inputs; reads each municipality's policies once."""
 
     def __init__(self, day: date) -> None:
@@ -249,7 +252,7 @@ class _Judge:
         # Most municipalities follow the national defaults: ask ``policy_list`` only for the
         # ones that set a policy of their own.
         self.policies: dict[int, list[OccupancyPolicy]] = defaultdict(list)
-        for (municipality_id,) in _rows(select(MunicipalPolicy.municipality_id).distinct()):
+        for (municipality_id,) in bulk_rows(select(MunicipalPolicy.municipality_id).distinct()):
             self.policies[municipality_id] = policy_list(municipality_id)
 
     def evaluation(self, inputs: _Inputs) -> Evaluation:
@@ -276,10 +279,29 @@ def reevaluate(day: date, everything: bool = False) -> ReevaluationReport:
     db.session.flush()
     ids = candidate_addresses(day, everything)
     report.candidates = len(ids)
-    judge = _Judge(day)
-    for chunk in _chunks(ids, CHUNK):
-        inputs = _load_inputs(chunk, day)
-        flags = _open_flags(chunk)
+    _judge_addresses(ids, Judge(day), report)
+    report.seconds = perf_counter() - started
+    return report
+
+
+def reevaluate_addresses(address_ids: Iterable[int], day: date) -> ReevaluationReport:
+    """Re-judge exactly these addresses for ``day`` in bulk (after a permit import, say): the
+    daily job's way, so only the addresses whose flag changes are locked and written, as the
+    system (the caller's own audit event names who caused it)."""
+    started = perf_counter()
+    report = ReevaluationReport(day=day)
+    db.session.flush()
+    ids = sorted(set(address_ids))
+    report.candidates = len(ids)
+    _judge_addresses(ids, Judge(day), report)
+    report.seconds = perf_counter() - started
+    return report
+
+
+def _judge_addresses(ids: Sequence[int], judge: Judge, report: ReevaluationReport) -> None:
+    for chunk in chunks(ids, CHUNK):
+        inputs = load_inputs(chunk, judge.day)
+        flags = open_flags(chunk)
         changing: list[int] = []
         for address_id in chunk:
             address_inputs = inputs[address_id]
@@ -291,25 +313,23 @@ def reevaluate(day: date, everything: bool = False) -> ReevaluationReport:
                 changing.append(address_id)
         if changing:
             _write(changing, judge, report)
-    report.seconds = perf_counter() - started
-    return report
 
 
-def _write(ids: list[int], judge: _Judge, report: ReevaluationReport) -> None:
+def _write(ids: list[int], judge: Judge, report: ReevaluationReport) -> None:
     """Lock the changing addresses, judge them again on fresh rows, and sync their flags."""
     db.session.flush()
     addresses = {
         a.id: a
         for a in db.session.execute(
             select(Address)
-            .where(_member_of(Address.id, ids))
+            .where(member_of(Address.id, ids))
             .order_by(Address.id)
             .with_for_update()
             .execution_options(populate_existing=True)
         ).scalars()
     }
-    inputs = _load_inputs(ids, judge.day)
-    flags = _open_flags(ids)
+    inputs = load_inputs(ids, judge.day)
+    flags = open_flags(ids)
     for address_id in ids:
         evaluation = judge.evaluation(inputs[address_id])
         change = judge.change(evaluation, flags.get(address_id))

@@ -6,6 +6,12 @@ was filed, the kind of filing, the address, the number of occupants, and whether
 since been amended or ended. The organisation's name and the findings are left out on purpose: a
 code that leaks (a photo of a receipt) should reveal as little as possible.
 
+Receipts that are not a declaration filing show what they are about instead: a permit renewal
+application shows the applicant (the permit holder, whose permit is public record at the
+municipality), the municipality, the address, the requested period and maximum and the
+application's current status; a batch receipt shows only how many declarations it filed — not
+the organisation (as for a single filing) and never the declarations' addresses or counts.
+
 This is not tenant data: the 60-bit code is the credential, so no scoping helper applies; the
 public page rate-limits lookups per client (portal.services.ratelimit).
 
@@ -29,7 +35,7 @@ from sqlalchemy import select
 from portal.domain.errors import InvalidValue
 from portal.domain.receipt_codes import normalise_verification_code
 from portal.extensions import db
-from portal.models import Declaration, Receipt
+from portal.models import Declaration, PermitApplication, Receipt
 
 Status = Literal["authentic", "not_found", "invalid", "tampered"]
 ChainState = Literal["current", "amended", "ended"]
@@ -61,6 +67,17 @@ class VerificationResult:
     state_date: date | None = None
     # The reference of the latest filing in the chain, when it is not this receipt's own.
     state_reference: str = ""
+    # Receipts that are not a declaration filing (kind "permit_application" or "batch"): the
+    # filer and the municipality are what the receipt is about, so those are shown.
+    organisation: str = ""
+    municipality: str = ""
+    requested_from: date | None = None
+    requested_until: date | None = None
+    requested_max: int | None = None
+    # A renewal application's status now: submitted, info_requested, approved, rejected.
+    application_status: str = ""
+    # A batch: how many declarations it filed.
+    declaration_count: int | None = None
 
     @property
     def address_line(self) -> str:
@@ -84,11 +101,67 @@ def _snapshot(receipt: Receipt) -> dict[str, Any] | None:
         return None
     if snapshot.get("verification_code") != receipt.verification_code:
         return None
+    kind = snapshot.get("kind")
+    if kind == "batch":
+        return snapshot if isinstance(snapshot.get("declarations"), list) else None
+    if kind == "permit_application":
+        if not isinstance(snapshot.get("address"), dict) or not isinstance(
+            snapshot.get("requested"), dict
+        ):
+            return None
+        return snapshot
     if not isinstance(snapshot.get("address"), dict) or not isinstance(
         snapshot.get("declaration"), dict
     ):
         return None
     return snapshot
+
+
+def _name(value: Any) -> str:
+    return str(value.get("name") or "") if isinstance(value, dict) else ""
+
+
+def _iso_date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _other_kind(receipt: Receipt, snapshot: dict[str, Any], code: str) -> VerificationResult:
+    """The public facts of a renewal application or batch receipt."""
+    kind = str(snapshot.get("kind", ""))
+    common: dict[str, Any] = {
+        "code": code,
+        "reference": receipt.reference,
+        "filed_at": receipt.created_at,
+        "kind": kind,
+    }
+    if kind == "batch":
+        return VerificationResult(
+            "authentic", declaration_count=len(snapshot["declarations"]), **common
+        )
+    common["organisation"] = _name(snapshot.get("organisation"))
+    common["municipality"] = _name(snapshot.get("municipality"))
+    address = snapshot["address"]
+    requested = snapshot["requested"]
+    maximum = requested.get("max_occupants")
+    status = ""
+    if receipt.permit_application_id is not None:
+        application = db.session.get(PermitApplication, receipt.permit_application_id)
+        status = application.status if application is not None else ""
+    return VerificationResult(
+        "authentic",
+        street=str(address.get("street") or ""),
+        number_label=str(address.get("number_label") or ""),
+        postcode=str(address.get("postcode") or ""),
+        town=str(address.get("town") or ""),
+        requested_from=_iso_date(requested.get("valid_from")),
+        requested_until=_iso_date(requested.get("valid_until")),
+        requested_max=maximum if isinstance(maximum, int) else None,
+        application_status=status,
+        **common,
+    )
 
 
 def _latest(declaration: Declaration) -> Declaration:
@@ -139,6 +212,8 @@ def verify_receipt(code: str) -> VerificationResult:
         # Operations must hear of this: the stored receipt no longer matches its own hash.
         log.warning("receipt %s failed its integrity check", receipt.reference)
         return VerificationResult("tampered", code=normalised)
+    if snapshot.get("kind") in ("permit_application", "batch"):
+        return _other_kind(receipt, snapshot, normalised)
     address = snapshot["address"]
     occupants = snapshot["declaration"].get("occupants")
     state, state_date, state_reference = _chain_state(receipt)

@@ -30,7 +30,7 @@ def register_blueprints(app: Flask) -> None:
     def load_user_first() -> None:
         # Resolve the session before the view does any work, so the session loader's own
         # commit (last-seen time, expiry) never carries half of a view's changes.
-        if request.endpoint != "static":
+        if request.endpoint != "static" and not request.path.startswith("/api/"):
             _ = current_user.is_authenticated
 
     for module in (public, account, org, inspector, municipal, admin, api):

@@ -43,7 +43,6 @@ def _labels() -> dict[str, Any]:
     tables = {
         "flag_status_label": inspection.STATUS_TEXTS,
         "outcome_label": inspection.OUTCOME_TEXTS,
-        "permit_state_label": inspection.PERMIT_STATE_TEXTS,
         "event_label": inspection.EVENT_TEXTS,
     }
     helpers: dict[str, Any] = {

@@ -1,5 +1,158 @@
-"""(stub, filled in by the permits work) Pages on the municipal blueprint."""
+"""Renewal applications for the municipal admin, on the municipal blueprint (interface layer):
+the list (open first), one application with its documents and conversation, and the three
+decisions. Everything is scoped to the admin's municipality; another municipality's application
+or document is 404."""
 
 from __future__ import annotations
 
-from portal.views.municipal import bp  # noqa: F401
+from collections.abc import Callable
+
+from flask import Response, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from portal import clock
+from portal.extensions import db
+from portal.forms import apply_refusal
+from portal.forms.permit_applications import ApproveForm, QuestionForm, RejectForm
+from portal.models import PermitApplication, PermitDocument
+from portal.services import permit_applications as service
+from portal.services.errors import Refused
+from portal.services.queries import get_scoped_or_404, scope_of
+from portal.views.municipal import bp
+
+
+@bp.context_processor
+def _application_helpers() -> dict[str, object]:
+    return {"open_application_count": lambda: service.open_count(scope_of(current_user))}
+
+
+@bp.get("/aanvragen")
+def applications() -> str:
+    return render_template(
+        "municipal/applications.html",
+        applications=service.applications(scope_of(current_user)),
+    )
+
+
+def _detail(
+    application: PermitApplication,
+    approve_form: ApproveForm | None = None,
+    reject_form: RejectForm | None = None,
+    question_form: QuestionForm | None = None,
+) -> str:
+    if approve_form is None:
+        approve_form = ApproveForm(
+            data={
+                "valid_from": application.requested_from,
+                "valid_until": application.requested_until,
+                "max_occupants": application.requested_max_occupants,
+            }
+        )
+    totals = service.declared_totals([application.address_id], clock.today())
+    return render_template(
+        "municipal/applications_detail.html",
+        application=application,
+        permit=application.permit,
+        state=service.state_of(application.permit),
+        declared_total=totals.get(application.address_id, 0),
+        approve_form=approve_form,
+        reject_form=reject_form or RejectForm(),
+        question_form=question_form or QuestionForm(),
+        receipt=service.receipt_of(application),
+    )
+
+
+@bp.get("/aanvragen/<int:application_id>")
+def application(application_id: int) -> str:
+    item = get_scoped_or_404(PermitApplication, application_id, scope_of(current_user))
+    return _detail(item)
+
+
+def _decide(
+    form: FlaskForm, item: PermitApplication, act: Callable[[], object], done: str
+) -> object | None:
+    """Run one decision: commit and go back to the application, or show the refusal (None)."""
+    try:
+        act()
+    except Refused as exc:
+        db.session.rollback()
+        apply_refusal(form, exc, {"application": ""})
+        return None
+    db.session.commit()
+    flash(done, "success")
+    return redirect(url_for("municipal.application", application_id=item.id))
+
+
+@bp.post("/aanvragen/<int:application_id>/goedkeuren")
+def application_approve(application_id: int) -> object:
+    item = get_scoped_or_404(PermitApplication, application_id, scope_of(current_user))
+    form = ApproveForm()
+    if form.validate_on_submit():
+        approval = service.Approval(
+            valid_from=form.valid_from.data,
+            valid_until=form.valid_until.data,
+            max_occupants=form.max_occupants.data,
+            decision_reference=form.decision_reference.data or "",
+        )
+        done = _decide(
+            form,
+            item,
+            lambda: service.approve(current_user, item, approval),
+            _("Application %(reference)s approved; the new permit is in the register.")
+            % {"reference": item.reference},
+        )
+        if done is not None:
+            return done
+    return _detail(item, approve_form=form)
+
+
+@bp.post("/aanvragen/<int:application_id>/afwijzen")
+def application_reject(application_id: int) -> object:
+    item = get_scoped_or_404(PermitApplication, application_id, scope_of(current_user))
+    form = RejectForm()
+    if form.validate_on_submit():
+        done = _decide(
+            form,
+            item,
+            lambda: service.reject(current_user, item, form.reason.data or ""),
+            _("Application %(reference)s rejected.") % {"reference": item.reference},
+        )
+        if done is not None:
+            return done
+    return _detail(item, reject_form=form)
+
+
+@bp.post("/aanvragen/<int:application_id>/vraag")
+def application_question(application_id: int) -> object:
+    item = get_scoped_or_404(PermitApplication, application_id, scope_of(current_user))
+    form = QuestionForm()
+    if form.validate_on_submit():
+        done = _decide(
+            form,
+            item,
+            lambda: service.request_information(current_user, item, form.question.data or ""),
+            _("Your question on application %(reference)s has been sent.")
+            % {"reference": item.reference},
+        )
+        if done is not None:
+            return done
+    return _detail(item, question_form=form)
+
+
+@bp.get("/aanvragen/documenten/<int:document_id>.pdf")
+def application_document(document_id: int) -> Response:
+    document = get_scoped_or_404(PermitDocument, document_id, scope_of(current_user))
+    service.record_document_download(current_user, document)
+    db.session.commit()
+    return Response(
+        document.content,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": (
+                "attachment; "
+                f'filename="{service.document_download_name(document, document.application)}"'
+            )
+        },
+    )

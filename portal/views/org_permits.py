@@ -1,5 +1,187 @@
-"""(stub, filled in by its issue's work) Pages on the organisation blueprint."""
+"""The housing provider's permits and renewal applications, on the organisation blueprint
+(interface layer). Everything is scoped to the user's organisation as permit holder; another
+organisation's permit, application or document is 404."""
 
 from __future__ import annotations
 
-from portal.views.org import bp  # noqa: F401
+from typing import Any
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.datastructures import FileStorage
+
+from portal import clock
+from portal.domain.permit_applications import MAX_DOCUMENT_BYTES
+from portal.extensions import db
+from portal.forms import apply_refusal
+from portal.forms.permit_applications import AnswerForm, RenewalForm
+from portal.models import Organisation, Permit, PermitApplication, PermitDocument
+from portal.services import audit, receipts
+from portal.services import permit_applications as service
+from portal.services.errors import Refused
+from portal.services.queries import get_scoped_or_404, scope_of
+from portal.views.org import bp
+
+# The app-wide request limit (MAX_CONTENT_LENGTH, 2 MiB) is raised for the upload pages only, so
+# a 5 MB + 1 byte floor plan reaches the form and gets its own message; anything larger than
+# this gets the 413 page.
+UPLOAD_MAX_CONTENT_LENGTH = 6 * 1024 * 1024
+UPLOAD_ENDPOINTS = frozenset({"org.permit_renew", "org.permit_application_answer"})
+
+
+@bp.url_value_preprocessor
+def _raise_upload_limit(endpoint: str | None, _values: dict[str, Any] | None) -> None:
+    # URL value preprocessors run before every before_request function, CSRF's form check
+    # included, so the raised limit is in place before anything reads the body.
+    if endpoint in UPLOAD_ENDPOINTS:
+        request.max_content_length = UPLOAD_MAX_CONTENT_LENGTH
+
+
+@bp.context_processor
+def _permit_helpers() -> dict[str, Any]:
+    def provider_permit_summary(_organisation: Organisation) -> service.PermitSummary:
+        return service.permit_summary(scope_of(current_user))
+
+    return {"provider_permit_summary": provider_permit_summary}
+
+
+def _upload(value: Any) -> service.Upload | None:
+    """The uploaded file's name and bytes, read with a cap just above the limit."""
+    if not isinstance(value, FileStorage) or not value.filename:
+        return None
+    return service.Upload(value.filename, value.stream.read(MAX_DOCUMENT_BYTES + 1))
+
+
+def _locale() -> str:
+    return str(get_locale() or "nl")
+
+
+@bp.get("/vergunningen")
+def permits() -> str:
+    scope = scope_of(current_user)
+    organisation = get_scoped_or_404(Organisation, current_user.organisation_id, scope)
+    return render_template(
+        "org/permits.html",
+        organisation=organisation,
+        rows=service.provider_permits(scope),
+        applications=service.applications(scope),
+        today=clock.today(),
+    )
+
+
+@bp.route("/vergunningen/<int:permit_id>/verlengen", methods=["GET", "POST"])
+def permit_renew(permit_id: int) -> object:
+    scope = scope_of(current_user)
+    permit = get_scoped_or_404(Permit, permit_id, scope)
+    form = RenewalForm()
+    if request.method == "GET":
+        # Renewing usually means "from now on, for a new period": the form starts from today
+        # and the current maximum; the applicant changes what they need.
+        form.requested_from.data = clock.today()
+        form.requested_max_occupants.data = permit.max_occupants
+    if form.validate_on_submit():
+        renewal = service.RenewalRequest(
+            requested_from=form.requested_from.data,
+            requested_until=form.requested_until.data,
+            requested_max_occupants=form.requested_max_occupants.data,
+            note=form.note.data or "",
+            floor_plan=_upload(form.floor_plan.data),
+        )
+        try:
+            application = service.apply_for_renewal(current_user, permit, renewal, _locale())
+        except Refused as exc:
+            db.session.rollback()
+            apply_refusal(form, exc, {"permit": "", "note": "note"})
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "Your renewal application %(reference)s has been filed.",
+                    reference=application.reference,
+                ),
+                "success",
+            )
+            return redirect(url_for("org.permit_application", application_id=application.id))
+    totals = service.declared_totals([permit.address_id], clock.today())
+    return render_template(
+        "org/permits_renew.html",
+        form=form,
+        permit=permit,
+        state=service.state_of(permit),
+        declared_total=totals.get(permit.address_id, 0),
+    )
+
+
+def _application_page(application: PermitApplication, form: AnswerForm) -> str:
+    return render_template(
+        "org/permits_application.html",
+        application=application,
+        form=form,
+        receipt=service.receipt_of(application),
+    )
+
+
+@bp.get("/vergunningen/aanvragen/<int:application_id>")
+def permit_application(application_id: int) -> str:
+    application = get_scoped_or_404(PermitApplication, application_id, scope_of(current_user))
+    return _application_page(application, AnswerForm())
+
+
+@bp.post("/vergunningen/aanvragen/<int:application_id>/antwoord")
+def permit_application_answer(application_id: int) -> object:
+    application = get_scoped_or_404(PermitApplication, application_id, scope_of(current_user))
+    form = AnswerForm()
+    if form.validate_on_submit():
+        try:
+            service.answer(
+                current_user, application, form.answer.data or "", _upload(form.document.data)
+            )
+        except Refused as exc:
+            db.session.rollback()
+            apply_refusal(form, exc, {"application": ""})
+        else:
+            db.session.commit()
+            flash(_("Your answer has been sent to the municipality."), "success")
+            return redirect(url_for("org.permit_application", application_id=application.id))
+    return _application_page(application, form)
+
+
+@bp.get("/vergunningen/aanvragen/<int:application_id>/ontvangstbevestiging.pdf")
+def permit_application_receipt(application_id: int) -> Response:
+    application = get_scoped_or_404(PermitApplication, application_id, scope_of(current_user))
+    receipt = service.receipt_of(application)
+    if receipt is None:
+        abort(404)
+    pdf = receipts.receipt_pdf(receipt)
+    audit.record(
+        "receipt.download", actor=current_user, object_type="receipt", object_id=receipt.reference
+    )
+    db.session.commit()
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="ontvangstbevestiging-{receipt.reference}.pdf"'
+            )
+        },
+    )
+
+
+@bp.get("/vergunningen/documenten/<int:document_id>.pdf")
+def permit_document(document_id: int) -> Response:
+    document = get_scoped_or_404(PermitDocument, document_id, scope_of(current_user))
+    service.record_document_download(current_user, document)
+    db.session.commit()
+    return Response(
+        document.content,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": (
+                "attachment; "
+                f'filename="{service.document_download_name(document, document.application)}"'
+            )
+        },
+    )

@@ -1,7 +1,117 @@
-"""(stub, filled in by the API work) The JSON API under /api/v1."""
+"""The JSON API under /api/v1 (interface layer).
+
+Bearer API keys only: cookies are ignored here (no session is loaded under /api) and the
+blueprint is exempt from CSRF, which guards cookie-authenticated forms. Every request is
+authenticated, rate limited per key and answered with JSON; every error is problem+json
+(``errors.py``). The views call the same services as the web forms, so the API refuses what the
+forms refuse, with the same reason codes.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, current_app, g, request
+
+from portal.extensions import csrf, db
+from portal.models import ApiKey
+from portal.services import apikeys, audit
+from portal.services.ratelimit import hit
+from portal.views.api.errors import ApiProblem, from_any_error, problem_response
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+# Endpoints anyone may read without a key.
+PUBLIC_ENDPOINTS = ("api.openapi",)
+
+
+def current_key() -> ApiKey:
+    key = g.get("api_key")
+    if key is None:  # pragma: no cover - the before_request guarantees it
+        raise ApiProblem(401)
+    return key  # type: ignore[no-any-return]
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def _refuse(reason: str, prefix: str = "") -> ApiProblem:
+    # Failed attempts count per client address too, so guessing cannot flood the audit trail.
+    limit = hit(
+        f"api-fail:{audit.origin_ip()}",
+        int(current_app.config["API_RATE_LIMIT"]),
+        int(current_app.config["API_RATE_WINDOW_SECONDS"]),
+    )
+    if not limit.allowed:
+        db.session.commit()
+        return ApiProblem(429, headers={"Retry-After": str(limit.retry_after)})
+    audit.record(
+        "api.auth_failed",
+        actor_label=f"api-key:{prefix}" if prefix else "anonymous",
+        object_type="route",
+        object_id=request.endpoint or request.path[:40],
+        result="denied",
+        detail=reason,
+    )
+    db.session.commit()
+    return ApiProblem(401, headers={"WWW-Authenticate": 'Bearer realm="api"'})
+
+
+def _has_nul() -> bool:
+    # PostgreSQL text cannot hold NUL: refuse it before it reaches a query (SECURITY.md T7).
+    return "\x00" in request.path or any(
+        "\x00" in name or "\x00" in value for name, value in request.args.items(multi=True)
+    )
+
+
+@bp.before_request
+def _authenticate() -> None:
+    g.api_key = None
+    if _has_nul():
+        raise ApiProblem(400, "api.bad_request")
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return
+    secret = _bearer()
+    if secret is None:
+        raise ApiProblem(401, headers={"WWW-Authenticate": 'Bearer realm="api"'})
+    key = apikeys.find_key(secret)
+    if key is None:
+        raise _refuse("unknown key")
+    if key.revoked_at is not None:
+        raise _refuse("revoked key", key.prefix)
+    limit = hit(
+        f"api:{key.id}",
+        int(current_app.config["API_RATE_LIMIT"]),
+        int(current_app.config["API_RATE_WINDOW_SECONDS"]),
+    )
+    apikeys.touch(key)
+    db.session.commit()
+    if not limit.allowed:
+        raise ApiProblem(429, headers={"Retry-After": str(limit.retry_after)})
+    g.api_key = key
+
+
+@bp.after_request
+def _no_store(response: Any) -> Any:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.errorhandler(ApiProblem)
+def _api_problem(error: ApiProblem) -> Any:
+    db.session.rollback()
+    return problem_response(error)
+
+
+@bp.errorhandler(Exception)
+def _any_error(error: Exception) -> Any:
+    return from_any_error(error)
+
+
+from portal.views.api import addresses, batches, declarations, flags, openapi  # noqa: E402,F401

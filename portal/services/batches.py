@@ -1,0 +1,807 @@
+"""Batches of declarations: check a CSV upload or an API array, then file its valid rows at once
+(service layer).
+
+``check_csv`` / ``check_items`` judge every row with the domain rules the web form uses
+(``portal.domain.batches.validate_row``) and find the addresses in the register in bulk (one
+query per 2,000 postcode/number keys, one per 2,000 BAG ids). ``file_batch`` files the valid rows
+in the caller's transaction (PERFORMANCE.md §3: no ORM unit of work per row):
+
+1. lock the touched addresses, in ascending id order (``SELECT … FOR UPDATE`` on PostgreSQL), so
+   two batches over the same addresses queue instead of deadlocking, and a single filing at one
+   of them waits too;
+2. draw the reference numbers (after the lock, like a single filing), insert the batch, the
+   declarations, their receipt records and per-declaration audit events with Core bulk inserts;
+3. judge each touched address once on bulk-loaded rows (the re-evaluation's loaders), put the
+   findings that overlap each row on its receipt (plus a late-declaration finding, as a single
+   filing does) and sync the flag only of addresses whose flag changes;
+4. add one batch receipt (kind ``batch``) that lists every reference, and one audit event.
+
+Nothing here commits: the view or the API commits once.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import secrets
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from itertools import islice
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete, insert, select, tuple_, update
+
+from portal import clock
+from portal.domain import batches as rules
+from portal.domain.errors import InvalidValue, Problem
+from portal.domain.occupancy import Evaluation, Finding, evaluate, late_finding
+from portal.domain.policy import policy_in_force
+from portal.domain.receipt_codes import canonical_json, format_reference, new_verification_code
+from portal.extensions import db
+from portal.models import (
+    Address,
+    AuditEvent,
+    Batch,
+    BatchUpload,
+    Declaration,
+    Municipality,
+    Organisation,
+    Receipt,
+    ReferenceNumber,
+    User,
+)
+from portal.receipts import TEMPLATE_VERSION
+from portal.services import audit
+from portal.services.declarations import finding_json
+from portal.services.errors import Refused
+from portal.services.flags import sync_flag
+from portal.services.queries import Scope, scoped
+from portal.services.reevaluation import (
+    Judge,
+    bulk_rows,
+    chunks,
+    load_inputs,
+    member_of,
+    open_flags,
+)
+
+# Keys per bulk query: well under SQLite's 32,766 bound parameters.
+CHUNK = 2000
+# An upload left between its dry run and a choice is removed after this long.
+UPLOAD_TTL = timedelta(hours=24)
+MAX_BYTES = rules.MAX_BYTES
+MAX_ROWS = rules.MAX_ROWS
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One problem with one row: the line (CSV, header = 1) or 1-based item index, the column
+    name or JSON path, and the reason code (``portal.messages``)."""
+
+    line: int
+    field: str
+    code: str
+
+
+@dataclass(frozen=True)
+class ValidRow:
+    line: int
+    address_id: int
+    values: rules.RowValues
+
+
+@dataclass
+class BatchCheck:
+    """The dry run of a batch: every problem, and the rows that may be filed."""
+
+    total: int
+    problems: list[RowProblem] = field(default_factory=list)
+    rows: list[ValidRow] = field(default_factory=list)
+    # CSV only: the header as written and the cells of every bad line (for the error report).
+    header: list[str] = field(default_factory=list)
+    bad_cells: dict[int, list[str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def valid_count(self) -> int:
+        return len(self.rows)
+
+    @property
+    def bad_lines(self) -> list[int]:
+        return sorted({p.line for p in self.problems})
+
+
+@dataclass
+class BatchResult:
+    batch: Batch
+    receipt: Receipt
+    references: list[str]
+
+
+@dataclass
+class _Pending:
+    """A row judged on its own, waiting for its address to be found in the register."""
+
+    line: int
+    values: rules.RowValues
+    field_names: Mapping[str, str]
+
+
+# --- checking ---------------------------------------------------------------------------------
+
+
+def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """(first line number, cells) of every non-blank CSV record; a quoted cell may span lines."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    previous_end = 0
+    try:
+        for cells in reader:
+            start, previous_end = previous_end + 1, reader.line_num
+            if any(cell.strip() for cell in cells):
+                yield start, cells
+    except csv.Error:
+        raise Refused.one("file", "batch.format") from None
+
+
+def check_csv(raw: bytes, organisation_id: int) -> BatchCheck:
+    """Judge an uploaded CSV; refuse the file itself (``Refused``) when it cannot be read.
+
+    The size is checked before anything is decoded and the rows are counted before any row is
+    judged.
+    """
+    if len(raw) > MAX_BYTES:
+        raise Refused.one("file", "batch.too_large", f"{len(raw)}")
+    try:
+        text = rules.decode(raw)
+    except InvalidValue as exc:
+        raise Refused.one("file", exc.code) from None
+    if not text.strip():
+        raise Refused.one("file", "batch.empty")
+    first_line = text.split("\n", 1)[0]
+    # Read no further than one row past the limit: a 5 MB file of tiny lines is refused on its
+    # count without holding a million parsed rows.
+    records = list(islice(_records(text, rules.sniff_delimiter(first_line)), MAX_ROWS + 2))
+    if not records:
+        raise Refused.one("file", "batch.empty")
+    (_, header), data = records[0], records[1:]
+    fields = rules.header_fields(header)
+    missing = rules.missing_columns(fields)
+    if missing:
+        raise Refused.one("file", "batch.header", ", ".join(missing))
+    if len(data) > MAX_ROWS:
+        raise Refused.one("file", "batch.too_many_rows", f"> {MAX_ROWS}")
+    if not data:
+        raise Refused.one("file", "batch.empty")
+    dutch = {f: column for column, f in rules.COLUMNS.items()}
+    names = {f: header[i].strip() or dutch[f] for f, i in fields.items()}
+    names.update({f: dutch[f] for f in rules.FIELDS if f not in names})
+    check = BatchCheck(total=len(data), header=[h.strip() for h in header])
+    today = clock.today()
+    pending: list[_Pending] = []
+    for line, cells in data:
+        values = {f: cells[i] if i < len(cells) else "" for f, i in fields.items()}
+        row, problems = rules.validate_row(values, today)
+        if row is None:
+            check.problems += [RowProblem(line, names[p.field], p.code) for p in problems]
+            check.bad_cells[line] = cells
+        else:
+            pending.append(_Pending(line, row, names))
+    _resolve(check, pending)
+    cells_of = dict(data)
+    for problem in check.problems:
+        check.bad_cells.setdefault(problem.line, cells_of[problem.line])
+    check.problems.sort(key=lambda p: p.line)
+    return check
+
+
+_ADDRESS_PATHS = {
+    name: f"address.{name}"
+    for name in ("postcode", "house_number", "house_letter", "house_number_addition", "bag_id")
+}
+# In JSON a value of the wrong type is named as the API names it (``field.type_*``).
+_JSON_CODES = {"number.format": "field.type_integer", "yes_no.format": "field.type_boolean"}
+_JSON_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "postcode": ((str,), "field.type_string"),
+    "house_number": ((int, str), "field.type_integer"),
+    "house_letter": ((str,), "field.type_string"),
+    "house_number_addition": ((str,), "field.type_string"),
+    "bag_id": ((str,), "field.type_string"),
+    "occupants": ((int,), "field.type_integer"),
+    "occupants_registered_brp": ((int,), "field.type_integer"),
+    "start_date": ((str,), "field.type_string"),
+    "end_date": ((str,), "field.type_string"),
+    "separate_contracts": ((bool,), "field.type_boolean"),
+    "declared_for_kvk": ((str,), "field.type_string"),
+}
+
+
+def _json_type_ok(value: object, types: tuple[type, ...]) -> bool:
+    if isinstance(value, bool):
+        return bool in types
+    return isinstance(value, types)
+
+
+_JSON_PATHS = {**_ADDRESS_PATHS, **{f: f for f in rules.FIELDS if f not in _ADDRESS_PATHS}}
+
+
+def check_items(items: list[object], organisation_id: int) -> BatchCheck:
+    """Judge the items of an API batch (objects shaped like ``POST /declarations``)."""
+    if not isinstance(items, list) or not items:
+        raise Refused.one("declarations", "batch.empty")
+    if len(items) > MAX_ROWS:
+        raise Refused.one("declarations", "batch.too_many_rows", str(len(items)))
+    check = BatchCheck(total=len(items))
+    today = clock.today()
+    pending: list[_Pending] = []
+    for index, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            check.problems.append(RowProblem(index, "", "batch.item_format"))
+            continue
+        address = item.get("address")
+        if not isinstance(address, dict):
+            check.problems.append(RowProblem(index, "address", "address.one_of"))
+            address = {}
+        values = {f: item.get(f) for f in rules.FIELDS if f not in _ADDRESS_PATHS}
+        values.update({f: address.get(f) for f in _ADDRESS_PATHS})
+        mistyped = [
+            Problem(f, _JSON_TYPES[f][1])
+            for f, value in values.items()
+            if value is not None and not _json_type_ok(value, _JSON_TYPES[f][0])
+        ]
+        row, problems = rules.validate_row(
+            {f: v for f, v in values.items() if f not in {p.field for p in mistyped}}, today
+        )
+        skip = {p.field for p in mistyped}
+        if not isinstance(item.get("address"), dict):
+            skip |= set(_ADDRESS_PATHS)
+        if skip:  # a value of the wrong type, or no address object: named once, not "required"
+            problems = mistyped + [p for p in problems if p.field not in skip]
+            row = None
+        if row is None:
+            check.problems += [
+                RowProblem(index, _JSON_PATHS[p.field], _JSON_CODES.get(p.code, p.code))
+                for p in problems
+            ]
+        else:
+            pending.append(_Pending(index, row, _JSON_PATHS))
+    _resolve(check, pending)
+    check.problems.sort(key=lambda p: p.line)
+    return check
+
+
+def _resolve(check: BatchCheck, pending: list[_Pending]) -> None:
+    """Find each pending row's address in the register (in bulk); move the rows to ``check``."""
+    keys = {p.values.address for p in pending if p.values.address is not None}
+    bag_ids = {p.values.bag_id for p in pending if p.values.bag_id is not None}
+    # Every verified address at each (postcode, number); then matched like lookup_address: an
+    # exact letter/addition, or the only address at that number when none is given.
+    at_number: dict[tuple[str, int], list[rules.AddressKey]] = defaultdict(list)
+    ids: dict[rules.AddressKey, int] = {}
+    pairs = sorted({(k.postcode, k.house_number) for k in keys})
+    for chunk in chunks(pairs, CHUNK):
+        for id_, postcode, number, letter, addition in bulk_rows(
+            select(
+                Address.id,
+                Address.postcode,
+                Address.house_number,
+                Address.house_letter,
+                Address.house_number_addition,
+            )
+            .where(tuple_(Address.postcode, Address.house_number).in_(chunk), Address.verified)
+            .order_by(Address.id.desc())
+        ):
+            register_key = rules.AddressKey(postcode, number, letter or "", addition or "")
+            if register_key not in ids:
+                at_number[(postcode, number)].append(register_key)
+            ids[register_key] = id_  # the lowest id wins when the register repeats an address
+    by_key: dict[rules.AddressKey, int | str] = {}
+    for key in keys:
+        choices = at_number.get((key.postcode, key.house_number), [])
+        if key in ids:
+            by_key[key] = ids[key]
+        elif key.house_letter or key.house_number_addition or not choices:
+            by_key[key] = "address.not_in_register"
+        elif len(choices) == 1:
+            by_key[key] = ids[choices[0]]
+        else:
+            by_key[key] = "address.ambiguous"
+    by_bag: dict[str, int] = {}
+    for chunk in chunks(sorted(bag_ids), CHUNK):
+        for id_, nummeraanduiding, verblijfsobject in bulk_rows(
+            select(Address.id, Address.nummeraanduiding_id, Address.verblijfsobject_id)
+            .where(
+                (Address.nummeraanduiding_id.in_(chunk)) | (Address.verblijfsobject_id.in_(chunk)),
+                Address.verified,
+            )
+            .order_by(Address.id.desc())
+        ):
+            # Lowest id wins (rows come highest first); a nummeraanduiding is exact.
+            if verblijfsobject in bag_ids:
+                by_bag[verblijfsobject] = id_
+            if nummeraanduiding in bag_ids:
+                by_bag[nummeraanduiding] = id_
+    seen: set[tuple[object, ...]] = set()
+    for row in pending:
+        values = row.values
+        found: int | str | None = (
+            by_bag.get(values.bag_id) if values.bag_id is not None else by_key.get(values.address)  # type: ignore[arg-type]
+        )
+        blame = row.field_names[values.address_field()]
+        if not isinstance(found, int):
+            check.problems.append(RowProblem(row.line, blame, found or "address.not_in_register"))
+            continue
+        address_id = found
+        same = (
+            address_id,
+            values.occupants,
+            values.occupants_registered_brp,
+            values.start_date,
+            values.end_date,
+            values.separate_contracts,
+            values.declared_for_kvk,
+        )
+        if same in seen:
+            check.problems.append(RowProblem(row.line, blame, "duplicate_in_file"))
+            continue
+        seen.add(same)
+        check.rows.append(ValidRow(row.line, address_id, values))
+
+
+# --- uploads between the dry run and the choice -----------------------------------------------
+
+
+def keep_upload(
+    raw: bytes, filename: str, organisation_id: int, user_id: int, rows: int
+) -> BatchUpload:
+    """Keep an upload under a random token until the user files it or not (flushed)."""
+    db.session.execute(delete(BatchUpload).where(BatchUpload.created_at < clock.now() - UPLOAD_TTL))
+    upload = BatchUpload(
+        token=secrets.token_urlsafe(32),
+        organisation_id=organisation_id,
+        user_id=user_id,
+        filename=_clean_filename(filename),
+        content=raw,
+        row_count=rows,
+        created_at=clock.now(),
+    )
+    db.session.add(upload)
+    db.session.flush()
+    return upload
+
+
+def find_upload(token: str, scope: Scope, user_id: int) -> BatchUpload | None:
+    """The user's own upload with this token (another user's or organisation's: None)."""
+    if not token or len(token) > 64:
+        return None
+    stmt = select(BatchUpload).where(
+        BatchUpload.id.in_(scoped(BatchUpload, scope).with_only_columns(BatchUpload.id))
+    )
+    return db.session.execute(
+        stmt.where(
+            BatchUpload.token == token,
+            BatchUpload.user_id == user_id,
+            BatchUpload.created_at >= clock.now() - UPLOAD_TTL,
+        )
+    ).scalar_one_or_none()
+
+
+def file_upload(
+    upload: BatchUpload, user: User, locale: str = "nl"
+) -> tuple[BatchCheck, BatchResult]:
+    """Check the kept upload again (the register or the date may have moved) and file its valid
+    rows; the upload is removed first, so a second press of the button (or a second tab) finds
+    it gone and files nothing (``batch.gone``): on PostgreSQL the second delete waits for the
+    first transaction and then deletes nothing."""
+    content, organisation_id, filename = upload.content, upload.organisation_id, upload.filename
+    if not _take_upload(upload):
+        raise Refused.one("file", "batch.gone")
+    check = check_csv(content, organisation_id)
+    result = file_batch(
+        check,
+        organisation_id=organisation_id,
+        user_id=user.id,
+        api_key_id=None,
+        source="upload",
+        filename=filename,
+        locale=locale,
+    )
+    return check, result
+
+
+def _take_upload(upload: BatchUpload) -> bool:
+    """Delete the upload row; False when another request already did."""
+    deleted = db.session.execute(delete(BatchUpload).where(BatchUpload.id == upload.id))
+    db.session.expunge(upload)
+    return bool(getattr(deleted, "rowcount", 0))
+
+
+def discard_upload(upload: BatchUpload) -> None:
+    _take_upload(upload)
+
+
+def _clean_filename(name: str) -> str:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(c for c in base if c.isprintable())[:200]
+
+
+# --- filing -----------------------------------------------------------------------------------
+
+
+def _lock_addresses(ids: Sequence[int]) -> dict[int, Any]:
+    """Lock the addresses in ascending id order (PostgreSQL) and read what receipts show."""
+    found: dict[int, Any] = {}
+    for chunk in chunks(ids, CHUNK):
+        statement = (
+            select(
+                Address.id,
+                Address.municipality_id,
+                Address.street,
+                Address.house_number,
+                Address.house_letter,
+                Address.house_number_addition,
+                Address.postcode,
+                Address.town,
+                Address.nummeraanduiding_id,
+                Address.verified,
+                Address.floor_area_m2,
+                Address.uses,
+            )
+            .where(member_of(Address.id, chunk))
+            .order_by(Address.id)
+            .with_for_update()
+        )
+        for row in bulk_rows(statement):
+            found[row.id] = row
+    return found
+
+
+def _reference_numbers(count: int) -> list[int]:
+    """``count`` new reference numbers, ascending (one multi-row insert)."""
+    now = clock.now()
+    table = ReferenceNumber.__table__
+    rows = (
+        db.session.connection()
+        .execute(insert(table).returning(table.c.id), [{"created_at": now}] * count)
+        .all()
+    )
+    return sorted(row[0] for row in rows)
+
+
+def _verification_codes(count: int) -> list[str]:
+    """``count`` fresh codes that no receipt has (a clash of 60 random bits is astronomically
+    rare, but checked, as a single filing does)."""
+    codes: set[str] = set()
+    while len(codes) < count:
+        wanted = {new_verification_code() for _ in range(count - len(codes))} - codes
+        for chunk in chunks(sorted(wanted), CHUNK):
+            taken = set(
+                db.session.execute(
+                    select(Receipt.verification_code).where(Receipt.verification_code.in_(chunk))
+                ).scalars()
+            )
+            codes.update(set(chunk) - taken)
+    return list(codes)
+
+
+def _number_label(row: Any) -> str:
+    label = f"{row.house_number}{row.house_letter or ''}"
+    if row.house_number_addition:
+        label += f"-{row.house_number_addition}"
+    return label
+
+
+def _overlaps(finding: Finding, start: date, end: date | None) -> bool:
+    return (finding.end is None or finding.end >= start) and (end is None or finding.start <= end)
+
+
+def _judge_addresses(
+    rows: Sequence[ValidRow], judge: Judge, today: date
+) -> tuple[dict[int, Evaluation], dict[int, Evaluation]]:
+    """Each touched address judged once: from its earliest declared start (for the receipts) and
+    from today (for the flag), on bulk-loaded inputs."""
+    since: dict[int, date] = {}
+    for row in rows:
+        start = min(row.values.start_date, today)
+        since[row.address_id] = min(since.get(row.address_id, start), start)
+    earliest = min(since.values())
+    from_since: dict[int, Evaluation] = {}
+    from_today: dict[int, Evaluation] = {}
+    for chunk in chunks(sorted(since), CHUNK):
+        inputs = load_inputs(chunk, earliest)
+        for address_id in chunk:
+            item = inputs[address_id]
+            policies = judge.policies[item.municipality_id]
+            evaluation = evaluate(
+                item.facts, item.spans, item.permits, policies, judge.default, since[address_id]
+            )
+            from_since[address_id] = evaluation
+            from_today[address_id] = (
+                evaluation if since[address_id] >= today else judge.evaluation(item)
+            )
+    return from_since, from_today
+
+
+def file_batch(
+    check: BatchCheck,
+    *,
+    organisation_id: int,
+    user_id: int | None,
+    api_key_id: int | None,
+    source: str,
+    filename: str = "",
+    locale: str = "nl",
+) -> BatchResult:
+    """File the valid rows of ``check`` for the organisation, in the caller's transaction."""
+    rows = sorted(check.rows, key=lambda r: r.line)
+    if not rows:
+        raise Refused.one("file", "batch.nothing_valid")
+    now, today = clock.now(), clock.today()
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise Refused.one("organisation", "organisation.unknown")
+    actor = db.session.get(User, user_id) if user_id is not None else None
+    actor_label = actor.email if actor is not None else f"api_key:{api_key_id}"
+
+    # 1. The lock, in id order, before anything about occupancy is read.
+    db.session.flush()
+    address_ids = sorted({r.address_id for r in rows})
+    addresses = _lock_addresses(address_ids)
+    gone = [r for r in rows if r.address_id not in addresses]
+    if gone:
+        raise Refused.one("file", "address.not_in_register", str(gone[0].line))
+
+    # 2. References, the batch, the declarations (Core bulk insert).
+    numbers = _reference_numbers(len(rows) + 1)
+    batch_reference = format_reference(today.year, numbers[0])
+    references = [format_reference(today.year, n) for n in numbers[1:]]
+    batch = Batch(
+        reference=batch_reference,
+        organisation_id=organisation_id,
+        submitted_by_user_id=user_id,
+        api_key_id=api_key_id,
+        source=source,
+        filename=_clean_filename(filename),
+        row_count=len(rows),
+        created_at=now,
+    )
+    db.session.add(batch)
+    db.session.flush()
+    table = Declaration.__table__
+    connection = db.session.connection()
+    connection.execute(
+        insert(table),
+        [
+            {
+                "reference": reference,
+                "kind": "new",
+                "organisation_id": organisation_id,
+                "declared_for_kvk": row.values.declared_for_kvk,
+                "address_id": row.address_id,
+                "municipality_id": addresses[row.address_id].municipality_id,
+                "occupants": row.values.occupants,
+                "occupants_registered_brp": row.values.occupants_registered_brp,
+                "start_date": row.values.start_date,
+                "end_date": row.values.end_date,
+                "end_reason": None,
+                "separate_contracts": row.values.separate_contracts,
+                "supersedes_id": None,
+                "root_id": None,
+                "filed_by_user_id": user_id,
+                "api_key_id": api_key_id,
+                "batch_id": batch.id,
+                "filed_at": now,
+            }
+            for row, reference in zip(rows, references, strict=True)
+        ],
+    )
+    connection.execute(update(table).where(table.c.batch_id == batch.id).values(root_id=table.c.id))
+    declaration_ids = dict(
+        bulk_rows(select(table.c.reference, table.c.id).where(table.c.batch_id == batch.id))
+    )
+
+    # 3. Judge every touched address once; flags only where they change.
+    judge = Judge(today)
+    from_since, from_today = _judge_addresses(rows, judge, today)
+    flags: dict[int, Any] = {}
+    for chunk in chunks(address_ids, CHUNK):
+        flags.update(open_flags(chunk))
+    changing = [a for a in address_ids if judge.change(from_today[a], flags.get(a)) is not None]
+    # Rare in practice (a batch that puts many addresses over their limit): one ORM flag sync
+    # per such address, with its history and alerts. Each address comes once, so its queries
+    # need not flush the pending rows of the others first (sync_flag flushes what it needs).
+    for chunk in chunks(changing, CHUNK):
+        addresses_to_flag = db.session.execute(
+            select(Address).where(member_of(Address.id, chunk)).order_by(Address.id)
+        ).scalars()
+        with db.session.no_autoflush:
+            for address in addresses_to_flag:
+                sync_flag(address, from_today[address.id], actor)
+        db.session.flush()
+
+    # 4. Receipts: one per declaration, and the batch's own.
+    municipalities = {
+        m.id: m
+        for m in db.session.execute(
+            select(Municipality).where(
+                Municipality.id.in_({a.municipality_id for a in addresses.values()})
+            )
+        ).scalars()
+    }
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    codes = _verification_codes(len(rows) + 1)
+    organisation_json = {"name": organisation.name, "kvk": organisation.kvk_number}
+    filed_at = now.isoformat()
+    receipt_rows: list[dict[str, object]] = []
+    audit_rows: list[dict[str, object]] = []
+    listed: list[dict[str, object]] = []
+    for row, reference, code in zip(rows, references, codes[1:], strict=True):
+        address = addresses[row.address_id]
+        municipality = municipalities[address.municipality_id]
+        values = row.values
+        findings = [
+            f
+            for f in from_since[row.address_id].findings
+            if _overlaps(f, values.start_date, values.end_date)
+        ]
+        policy = policy_in_force(
+            judge.policies[address.municipality_id], values.start_date, judge.default
+        )
+        late = late_finding(today, values.start_date, values.occupants, policy)
+        if late is not None:
+            findings.append(late)
+        snapshot = {
+            "kind": "new",
+            "reference": reference,
+            "filed_at": filed_at,
+            "verification_code": code,
+            "verify_url": f"{base}/verify/{code}",
+            "municipality": {"code": municipality.code, "name": municipality.name},
+            "organisation": organisation_json,
+            "declared_for_kvk": values.declared_for_kvk,
+            "address": {
+                "street": address.street,
+                "number_label": _number_label(address),
+                "postcode": address.postcode,
+                "town": address.town,
+                "nummeraanduiding_id": address.nummeraanduiding_id,
+                "verified": address.verified,
+                "floor_area_m2": address.floor_area_m2,
+                "uses": [u for u in address.uses.split(",") if u],
+            },
+            "declaration": {
+                "occupants": values.occupants,
+                "occupants_registered_brp": values.occupants_registered_brp,
+                "start_date": values.start_date.isoformat(),
+                "end_date": values.end_date.isoformat() if values.end_date else None,
+                "end_reason": None,
+                "separate_contracts": values.separate_contracts,
+                "supersedes": None,
+                "effective_date": None,
+            },
+            "findings": [finding_json(f) for f in findings],
+        }
+        canonical = canonical_json(snapshot)
+        receipt_rows.append(
+            {
+                "reference": reference,
+                "verification_code": code,
+                "declaration_id": declaration_ids[reference],
+                "permit_application_id": None,
+                "batch_id": None,
+                "organisation_id": organisation_id,
+                "municipality_id": address.municipality_id,
+                "locale": locale,
+                "snapshot_json": canonical.decode("utf-8"),
+                "sha256": hashlib.sha256(canonical).hexdigest(),
+                "template_version": TEMPLATE_VERSION,
+                "created_at": now,
+            }
+        )
+        audit_rows.append(
+            {
+                "occurred_at": now,
+                "actor_user_id": user_id,
+                "actor_label": actor_label[:254],
+                "action": "declaration.new",
+                "object_type": "declaration",
+                "object_id": reference,
+                "result": "ok",
+                "origin_ip": audit.origin_ip(),
+                "organisation_id": organisation_id,
+                "municipality_id": address.municipality_id,
+                "detail": f"batch={batch_reference}",
+            }
+        )
+        listed.append(
+            {
+                "reference": reference,
+                "address": f"{address.street} {_number_label(address)}, "
+                f"{address.postcode} {address.town}",
+                "postcode": address.postcode,
+                "municipality_code": municipality.code,
+                "occupants": values.occupants,
+                "start_date": values.start_date.isoformat(),
+                "end_date": values.end_date.isoformat() if values.end_date else None,
+                "findings": sorted({f.code for f in findings}),
+            }
+        )
+    connection.execute(insert(Receipt.__table__), receipt_rows)
+    connection.execute(insert(AuditEvent.__table__), audit_rows)
+
+    code = codes[0]
+    batch_snapshot = {
+        "kind": "batch",
+        "reference": batch_reference,
+        "filed_at": filed_at,
+        "verification_code": code,
+        "verify_url": f"{base}/verify/{code}",
+        "organisation": organisation_json,
+        "source": source,
+        "count": len(rows),
+        "declarations": listed,
+    }
+    canonical = canonical_json(batch_snapshot)
+    spanned = {a.municipality_id for a in addresses.values()}
+    receipt = Receipt(
+        reference=batch_reference,
+        verification_code=code,
+        batch_id=batch.id,
+        organisation_id=organisation_id,
+        municipality_id=next(iter(spanned)) if len(spanned) == 1 else None,
+        locale=locale,
+        snapshot_json=canonical.decode("utf-8"),
+        sha256=hashlib.sha256(canonical).hexdigest(),
+        template_version=TEMPLATE_VERSION,
+        created_at=now,
+    )
+    db.session.add(receipt)
+    audit.record(
+        "batch.file",
+        actor=actor,
+        actor_label=actor_label,
+        object_type="batch",
+        object_id=batch_reference,
+        organisation_id=organisation_id,
+        detail=f"count={len(rows)};source={source}",
+    )
+    db.session.flush()
+    return BatchResult(batch=batch, receipt=receipt, references=references)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def recent_batches(scope: Scope, limit: int = 5) -> list[Batch]:
+    """The organisation's latest batches, newest first."""
+    visible = scoped(Batch, scope).with_only_columns(Batch.id)
+    return list(
+        db.session.execute(
+            select(Batch)
+            .where(Batch.id.in_(visible))
+            .order_by(Batch.created_at.desc(), Batch.id.desc())
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def batch_receipt(batch: Batch) -> Receipt:
+    return db.session.execute(select(Receipt).where(Receipt.batch_id == batch.id)).scalar_one()
+
+
+def batch_references(batch: Batch) -> list[tuple[int, str]]:
+    """(declaration id, reference) of every declaration of the batch, in filing order."""
+    return [
+        (id_, reference)
+        for id_, reference in bulk_rows(
+            select(Declaration.id, Declaration.reference)
+            .where(Declaration.batch_id == batch.id)
+            .order_by(Declaration.id)
+        )
+    ]

@@ -1,0 +1,117 @@
+"""Idempotency keys of the API (service layer; SECURITY.md T3, IETF idempotency-key draft).
+
+Per API key, one record per ``Idempotency-Key``. The caller claims the key and COMMITS the
+in-flight record before doing the work, so a concurrent duplicate runs into the unique
+constraint and is told 409 instead of filing twice. The final response is stored in the same
+transaction as the filing, so a filing never exists without its stored response and a crash
+leaves either both or neither. A repeat with the same request replays the stored response; a
+repeat with another request gets 422. A request that ended in a server error releases its key.
+Nothing here commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from portal import clock
+from portal.extensions import db
+from portal.models import IdempotencyRecord
+
+KEY_MAX_LENGTH = 255
+
+ClaimState = Literal["new", "replay", "in_flight", "mismatch"]
+
+
+@dataclass(frozen=True)
+class Claim:
+    state: ClaimState
+    record_id: int | None = None
+    status: int | None = None
+    headers: dict[str, str] | None = None
+    body: str | None = None
+
+
+def request_hash(method: str, path: str, body: bytes) -> str:
+    """SHA-256 over method, path and the body; a JSON body is canonicalised first (key order
+    and whitespace do not make a request different)."""
+    try:
+        canonical = json.dumps(
+            json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode("utf-8")
+    except (ValueError, RecursionError):
+        canonical = body
+    digest = hashlib.sha256()
+    for part in (method.upper().encode(), path.encode("utf-8"), canonical):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def _existing(api_key_id: int, key: str) -> IdempotencyRecord | None:
+    return db.session.execute(
+        select(IdempotencyRecord)
+        .where(IdempotencyRecord.api_key_id == api_key_id, IdempotencyRecord.key == key)
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+
+
+def _judge(record: IdempotencyRecord, digest: str) -> Claim:
+    if record.request_hash != digest:
+        return Claim("mismatch", record.id)
+    if record.state != "done" or record.response_status is None:
+        return Claim("in_flight", record.id)
+    return Claim(
+        "replay",
+        record.id,
+        status=record.response_status,
+        headers=dict(json.loads(record.response_headers or "{}")),
+        body=record.response_body or "",
+    )
+
+
+def claim(api_key_id: int, key: str, digest: str) -> Claim:
+    """Claim ``key`` for this request: "new" (an in-flight record was added; commit it before
+    the work), or what to answer instead ("replay", "in_flight", "mismatch")."""
+    record = _existing(api_key_id, key)
+    if record is not None:
+        return _judge(record, digest)
+    try:
+        with db.session.begin_nested():
+            record = IdempotencyRecord(
+                api_key_id=api_key_id, key=key, request_hash=digest, state="in_flight"
+            )
+            db.session.add(record)
+    except IntegrityError:
+        # Another request claimed the key between our read and insert.
+        record = _existing(api_key_id, key)
+        if record is None:  # pragma: no cover - it was there a moment ago
+            raise
+        return _judge(record, digest)
+    return Claim("new", record.id)
+
+
+def complete(record_id: int, status: int, headers: dict[str, str], body: str) -> None:
+    """Store the final response (in the transaction of the work itself)."""
+    record = db.session.get(IdempotencyRecord, record_id)
+    if record is None:  # pragma: no cover - released by someone else
+        return
+    record.state = "done"
+    record.response_status = status
+    record.response_headers = json.dumps(headers, sort_keys=True)
+    record.response_body = body
+    record.completed_at = clock.now()
+
+
+def release(record_id: int) -> None:
+    """Forget an in-flight claim (the work failed with a server error): a retry may run."""
+    db.session.execute(
+        delete(IdempotencyRecord)
+        .where(IdempotencyRecord.id == record_id, IdempotencyRecord.state == "in_flight")
+        .execution_options(synchronize_session=False)
+    )

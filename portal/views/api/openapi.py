@@ -1,0 +1,596 @@
+"""The OpenAPI 3.1 document of /api/v1, kept next to the views it describes (interface layer).
+
+tests/api/test_openapi.py checks that it is a valid 3.1 document and that its paths and methods
+are exactly the routes of the ``api`` blueprint; schemathesis runs the app against it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+
+from portal.domain.declarations import END_REASONS, MAX_OCCUPANTS
+from portal.services import inspection
+from portal.views.api import bp
+from portal.views.api.io import json_response
+
+VERSION = "1.0.0"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+STRING_OR_NULL = {"type": ["string", "null"]}
+DATE = {"type": "string", "format": "date", "examples": ["2026-12-01"]}
+DATE_OR_NULL = {"type": ["string", "null"], "format": "date"}
+PROBLEM_STATUSES = {
+    400: "The request could not be read: invalid JSON, a NUL character in the path or query, "
+    "or the Idempotency-Key header is missing or malformed.",
+    401: "No valid API key (missing, unknown or revoked). Cookies are ignored under /api.",
+    403: "The key is of the wrong kind for this operation (organisation or municipality).",
+    404: "Not found, or not yours to see (another organisation's or municipality's object).",
+    409: "A request with this Idempotency-Key is still being handled.",
+    413: "The request body is larger than MAX_CONTENT_LENGTH.",
+    415: "The body is not sent as application/json.",
+    422: "Invalid values (see errors), or the Idempotency-Key was used for another request.",
+    429: "Too many requests with this key; see Retry-After.",
+    500: "An error on the server side.",
+}
+
+
+def _responses(ok: dict[str, Any], *statuses: int) -> dict[str, Any]:
+    responses = dict(ok)
+    for status in sorted({400, 401, 429, 500, *statuses}):
+        responses[str(status)] = {"$ref": f"#/components/responses/Problem{status}"}
+    return responses
+
+
+def _json(schema: dict[str, Any], description: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": schema}},
+        **extra,
+    }
+
+
+def _body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+IDEMPOTENCY_SCHEMA: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": True,
+    "description": "Unique per request you mean once, e.g. a UUID.",
+    "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"},
+}
+IDEMPOTENCY = {"$ref": "#/components/parameters/IdempotencyKey"}
+REFERENCE = {"$ref": "#/components/parameters/Reference"}
+PAGE = [{"$ref": "#/components/parameters/Page"}, {"$ref": "#/components/parameters/PerPage"}]
+FILED = _json(
+    _ref("Declaration"),
+    "Filed. A repeat with the same Idempotency-Key and body replays this response "
+    "(header Idempotent-Replayed: true).",
+    headers={
+        "Location": {"schema": {"type": "string"}},
+        "Idempotent-Replayed": {
+            "schema": {"enum": ["true"]},
+            "description": "Present when this is the stored answer to an earlier request",
+        },
+    },
+)
+FILING_ERRORS = (400, 403, 404, 409, 413, 415, 422)
+
+SCHEMAS: dict[str, Any] = {
+    "FieldError": {
+        "type": "object",
+        "required": ["field", "code", "message"],
+        "properties": {
+            "field": {"type": "string", "description": "JSON path, e.g. address.postcode"},
+            "code": {"type": "string", "description": "Reason code, as the web forms use"},
+            "message": {"type": "string"},
+        },
+    },
+    "Problem": {
+        "type": "object",
+        "description": "RFC 9457 problem details.",
+        "required": ["type", "title", "status", "detail", "code", "errors"],
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "code": {"type": "string"},
+            "instance": {"type": "string"},
+            "errors": {"type": "array", "items": _ref("FieldError")},
+            "rows": {
+                "type": "array",
+                "items": _ref("BatchRow"),
+                "description": "POST /batches: the result of every row",
+            },
+        },
+    },
+    "BatchRow": {
+        "type": "object",
+        "required": ["line", "status", "errors", "reference"],
+        "properties": {
+            "line": {"type": "integer", "description": "CSV line (header = 1) or item number"},
+            "status": {"enum": ["ok", "invalid"]},
+            "errors": {"type": "array", "items": _ref("FieldError")},
+            "reference": {**STRING_OR_NULL, "description": "Once filed"},
+        },
+    },
+    "BatchResult": {
+        "type": "object",
+        "required": [
+            "dry_run",
+            "total",
+            "valid",
+            "invalid",
+            "reference",
+            "receipt",
+            "references",
+            "rows",
+        ],
+        "properties": {
+            "dry_run": {"type": "boolean"},
+            "total": {"type": "integer"},
+            "valid": {"type": "integer"},
+            "invalid": {"type": "integer"},
+            "reference": {**STRING_OR_NULL, "description": "The batch's reference once filed"},
+            "receipt": _nullable(_ref("Receipt")),
+            "references": {"type": "array", "items": {"type": "string"}},
+            "rows": {"type": "array", "items": _ref("BatchRow")},
+        },
+    },
+    "AddressInput": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["postcode", "house_number"],
+        "properties": {
+            "postcode": {"type": "string", "examples": ["3511 AB"]},
+            "house_number": {"type": "integer", "examples": [12]},
+            "house_letter": STRING_OR_NULL,
+            "house_number_addition": STRING_OR_NULL,
+        },
+    },
+    "Address": {
+        "type": "object",
+        "required": [
+            "bag_id",
+            "street",
+            "house_number",
+            "house_letter",
+            "house_number_addition",
+            "postcode",
+            "town",
+            "municipality",
+            "verified",
+        ],
+        "properties": {
+            "bag_id": {**STRING_OR_NULL, "description": "BAG nummeraanduiding (16 digits)"},
+            "street": {"type": "string"},
+            "house_number": {"type": "integer"},
+            "house_letter": STRING_OR_NULL,
+            "house_number_addition": STRING_OR_NULL,
+            "postcode": {"type": "string"},
+            "town": {"type": "string"},
+            "municipality": {**STRING_OR_NULL, "description": "CBS code, e.g. GM0344"},
+            "verified": {"type": "boolean"},
+        },
+    },
+    "Finding": {
+        "type": "object",
+        "required": ["code", "severity", "message", "limit", "rule"],
+        "properties": {
+            "code": {"type": "string"},
+            "severity": {"type": "string"},
+            "message": {"type": "string"},
+            "limit": {"type": ["integer", "null"]},
+            "rule": STRING_OR_NULL,
+            "occupants": {"type": ["integer", "null"]},
+            "start": STRING_OR_NULL,
+            "end": STRING_OR_NULL,
+        },
+    },
+    "Receipt": {
+        "type": "object",
+        "required": ["verification_code", "sha256", "pdf_url"],
+        "properties": {
+            "verification_code": {"type": "string"},
+            "sha256": {"type": "string"},
+            "pdf_url": {"type": "string"},
+        },
+    },
+    "Declaration": {
+        "type": "object",
+        "required": [
+            "reference",
+            "kind",
+            "status",
+            "latest_reference",
+            "address",
+            "occupants",
+            "start_date",
+            "findings",
+            "receipt",
+        ],
+        "properties": {
+            "reference": {"type": "string", "examples": ["MH-2026-000123"]},
+            "kind": {"enum": ["new", "amendment", "end"]},
+            "status": {"enum": ["future", "active", "ended"]},
+            "latest_reference": {"type": "string"},
+            "supersedes": STRING_OR_NULL,
+            "organisation_kvk": {"type": "string"},
+            "declared_for_kvk": STRING_OR_NULL,
+            "municipality": {"type": "string"},
+            "address": _ref("Address"),
+            "occupants": {"type": "integer"},
+            "occupants_registered_brp": {"type": ["integer", "null"]},
+            "start_date": DATE,
+            "end_date": DATE_OR_NULL,
+            "end_reason": STRING_OR_NULL,
+            "separate_contracts": {"type": ["boolean", "null"]},
+            "filed_at": {"type": "string", "format": "date-time"},
+            "findings": {"type": "array", "items": _ref("Finding")},
+            "receipt": _nullable(_ref("Receipt")),
+        },
+    },
+    "NewDeclaration": {
+        "type": "object",
+        "additionalProperties": False,
+        "description": "Give either address or bag_id.",
+        "required": ["occupants", "start_date", "separate_contracts"],
+        "properties": {
+            "address": _ref("AddressInput"),
+            "bag_id": {"type": "string", "examples": ["0344200000123456"]},
+            "occupants": {"type": "integer", "minimum": 1, "maximum": MAX_OCCUPANTS},
+            "occupants_registered_brp": {"type": ["integer", "null"], "minimum": 0},
+            "start_date": DATE,
+            "end_date": DATE_OR_NULL,
+            "separate_contracts": {
+                "type": "boolean",
+                "description": "Rental and employment contract are separate documents.",
+            },
+            "declared_for_kvk": STRING_OR_NULL,
+        },
+    },
+    "Amendment": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["occupants", "effective_date"],
+        "properties": {
+            "occupants": {"type": "integer", "minimum": 1, "maximum": MAX_OCCUPANTS},
+            "occupants_registered_brp": {"type": ["integer", "null"], "minimum": 0},
+            "effective_date": DATE,
+        },
+    },
+    "End": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["end_date", "reason"],
+        "properties": {"end_date": DATE, "reason": {"enum": list(END_REASONS)}},
+    },
+    "DeclarationPage": {
+        "type": "object",
+        "required": ["items", "page", "per_page", "total"],
+        "properties": {
+            "items": {"type": "array", "items": _ref("Declaration")},
+            "page": {"type": "integer"},
+            "per_page": {"type": "integer"},
+            "total": {"type": "integer"},
+        },
+    },
+    "AddressLookup": {
+        "type": "object",
+        "required": ["status", "candidates"],
+        "properties": {
+            "status": {"enum": ["found", "choose", "not_found"]},
+            "candidates": {"type": "array", "items": _ref("Address")},
+        },
+    },
+    "Flag": {
+        "type": "object",
+        "required": ["id", "status", "reasons", "occupants", "address"],
+        "properties": {
+            "id": {"type": "integer"},
+            "status": {"enum": ["open", "in_behandeling", "afgehandeld", "geseponeerd"]},
+            "reasons": {"type": "array", "items": {"type": "string"}},
+            "period_start": DATE,
+            "period_end": DATE_OR_NULL,
+            "occupants": {"type": "integer"},
+            "limit": {"type": ["integer", "null"]},
+            "rule": STRING_OR_NULL,
+            "over_by": {"type": "integer"},
+            "assignee": {"type": ["integer", "null"], "description": "User id"},
+            "outcome": STRING_OR_NULL,
+            "opened_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "closed_at": {"type": ["string", "null"], "format": "date-time"},
+            "address": _ref("Address"),
+        },
+    },
+    "FlagPage": {
+        "type": "object",
+        "required": ["items", "page", "per_page", "total"],
+        "properties": {
+            "items": {"type": "array", "items": _ref("Flag")},
+            "page": {"type": "integer"},
+            "per_page": {"type": "integer"},
+            "total": {"type": "integer"},
+        },
+    },
+    "FlagChange": {
+        "type": "object",
+        "additionalProperties": False,
+        "description": "At least one of status, assignee, note. Applied together or not at all.",
+        "properties": {
+            "status": {"enum": list(inspection.TARGET_STATUSES)},
+            "outcome": {
+                "enum": list(inspection.CLOSING_OUTCOMES),
+                "description": "Required when closing (afgehandeld, geseponeerd).",
+            },
+            "assignee": {"type": ["integer", "null"], "description": "An inspector's user id"},
+            "note": {"type": "string", "maxLength": inspection.NOTE_MAX_LENGTH},
+        },
+    },
+}
+
+PATHS: dict[str, Any] = {
+    "/openapi.json": {
+        "get": {
+            "operationId": "openapi",
+            "summary": "This document",
+            "security": [],
+            "responses": {"200": _json({"type": "object"}, "The OpenAPI 3.1 document")},
+        }
+    },
+    "/declarations": {
+        "post": {
+            "operationId": "createDeclaration",
+            "summary": "File a declaration (organisation keys)",
+            "parameters": [IDEMPOTENCY],
+            "requestBody": _body(_ref("NewDeclaration")),
+            "responses": _responses({"201": FILED}, *FILING_ERRORS),
+        },
+        "get": {
+            "operationId": "listDeclarations",
+            "summary": "The latest filing of each declaration the key may see",
+            "parameters": [
+                {
+                    "name": "status",
+                    "in": "query",
+                    "schema": {"enum": ["active", "ended", "all"], "default": "active"},
+                },
+                {
+                    "name": "municipality",
+                    "in": "query",
+                    "schema": {"type": "string", "examples": ["GM0344"]},
+                },
+                *PAGE,
+            ],
+            "responses": _responses(
+                {"200": _json(_ref("DeclarationPage"), "One page of declarations")}, 422
+            ),
+        },
+    },
+    "/declarations/{reference}": {
+        "get": {
+            "operationId": "getDeclaration",
+            "summary": "One filing by its reference",
+            "parameters": [REFERENCE],
+            "responses": _responses({"200": _json(_ref("Declaration"), "The filing")}, 404),
+        }
+    },
+    "/declarations/{reference}/amendments": {
+        "post": {
+            "operationId": "amendDeclaration",
+            "summary": "File a new number of occupants from a date",
+            "parameters": [REFERENCE, IDEMPOTENCY],
+            "requestBody": _body(_ref("Amendment")),
+            "responses": _responses({"201": FILED}, *FILING_ERRORS),
+        }
+    },
+    "/declarations/{reference}/end": {
+        "post": {
+            "operationId": "endDeclaration",
+            "summary": "File the end of a declaration",
+            "parameters": [REFERENCE, IDEMPOTENCY],
+            "requestBody": _body(_ref("End")),
+            "responses": _responses({"201": FILED}, *FILING_ERRORS),
+        }
+    },
+    "/addresses": {
+        "get": {
+            "operationId": "lookupAddress",
+            "summary": "Look an address up in the register (organisation keys)",
+            "parameters": [
+                {"name": "postcode", "in": "query", "required": True, "schema": {"type": "string"}},
+                {
+                    "name": "house_number",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string"},
+                },
+                {"name": "house_letter", "in": "query", "schema": {"type": "string"}},
+                {"name": "house_number_addition", "in": "query", "schema": {"type": "string"}},
+            ],
+            "responses": _responses(
+                {"200": _json(_ref("AddressLookup"), "The address, or the candidates")},
+                403,
+                422,
+            ),
+        }
+    },
+    "/batches": {
+        "post": {
+            "operationId": "createBatch",
+            "summary": "Check, and unless dry_run file, many declarations at once",
+            "description": (
+                "A CSV file (text/csv; the columns of the upload template) or a JSON array of "
+                "declarations shaped like POST /declarations. If any row is invalid nothing is "
+                "filed (422 with rows). Idempotency-Key is required unless dry_run=true."
+            ),
+            "parameters": [
+                {
+                    "name": "dry_run",
+                    "in": "query",
+                    "schema": {"enum": ["true", "false"], "default": "false"},
+                },
+                {**IDEMPOTENCY_SCHEMA, "required": False},
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "array",
+                            "items": _ref("NewDeclaration"),
+                            "maxItems": 10000,
+                        }
+                    },
+                    "text/csv": {"schema": {"type": "string"}},
+                },
+            },
+            "responses": _responses(
+                {
+                    "200": _json(_ref("BatchResult"), "Dry run: the result of every row"),
+                    "201": _json(
+                        _ref("BatchResult"),
+                        "Filed: the batch, its receipt and a reference per row",
+                        headers={"Location": {"schema": {"type": "string"}}},
+                    ),
+                },
+                *FILING_ERRORS,
+            ),
+        }
+    },
+    "/receipts/{reference}.pdf": {
+        "get": {
+            "operationId": "receiptPdf",
+            "summary": "The receipt PDF of a filing (PDF/A)",
+            "parameters": [REFERENCE],
+            "responses": _responses(
+                {
+                    "200": {
+                        "description": "The PDF",
+                        "content": {
+                            "application/pdf": {
+                                "schema": {"type": "string", "contentMediaType": "application/pdf"}
+                            }
+                        },
+                    }
+                },
+                404,
+            ),
+        }
+    },
+    "/flags": {
+        "get": {
+            "operationId": "listFlags",
+            "summary": "The municipality's flags, oldest first (municipal keys)",
+            "parameters": [
+                {
+                    "name": "status",
+                    "in": "query",
+                    "schema": {"enum": list(inspection.STATUS_FILTERS), "default": "current"},
+                },
+                *PAGE,
+            ],
+            "responses": _responses(
+                {"200": _json(_ref("FlagPage"), "One page of flags")}, 403, 422
+            ),
+        }
+    },
+    "/flags/{flag_id}": {
+        "patch": {
+            "operationId": "updateFlag",
+            "summary": "Add a note, assign, and/or change the status (municipal keys)",
+            "parameters": [
+                {"name": "flag_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+            ],
+            "requestBody": _body(_ref("FlagChange")),
+            "responses": _responses(
+                {"200": _json(_ref("Flag"), "The flag after the change")},
+                400,
+                403,
+                404,
+                413,
+                415,
+                422,
+            ),
+        }
+    },
+}
+
+
+def _problem_responses() -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    for status, description in PROBLEM_STATUSES.items():
+        response: dict[str, Any] = {
+            "description": description,
+            "content": {"application/problem+json": {"schema": _ref("Problem")}},
+        }
+        if status == 429:
+            response["headers"] = {
+                "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}
+            }
+        responses[f"Problem{status}"] = response
+    return responses
+
+
+def document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Meldportaal Huisvesting Arbeidsmigranten API",
+            "version": VERSION,
+            "description": (
+                "File and manage declarations of where labour migrants are housed. "
+                "Authenticate with `Authorization: Bearer <API key>`; an organisation's "
+                "administrator creates keys under Organisatie → API-sleutels (or an operator with "
+                "`flask --app wsgi apikeys create --org KVKNUMBER`). Every POST that "
+                "files needs an `Idempotency-Key` header: a repeat with the same key and body "
+                "replays the first response. Errors are application/problem+json (RFC 9457) "
+                "with `errors: [{field, code, message}]`."
+            ),
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": PATHS,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": SCHEMAS,
+            "parameters": {
+                "IdempotencyKey": IDEMPOTENCY_SCHEMA,
+                "Reference": {
+                    "name": "reference",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "examples": ["MH-2026-000123"]},
+                },
+                "Page": {
+                    "name": "page",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "default": 1},
+                },
+                "PerPage": {
+                    "name": "per_page",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
+                },
+            },
+            "responses": _problem_responses(),
+        },
+    }
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return json_response(document())

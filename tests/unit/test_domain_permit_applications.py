@@ -1,0 +1,161 @@
+"""Renewal application rules: periods, maxima, texts, PDF recognition by content, file names."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from portal.domain.permit_applications import (
+    MAX_DOCUMENT_BYTES,
+    application_problems,
+    approval_problems,
+    document_problem,
+    is_open,
+    looks_like_pdf,
+    safe_filename,
+    text_problems,
+)
+
+D = date(2026, 12, 1)
+PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "maximum", "note", "state", "expected"),
+    [
+        (D, None, 10, "", "expiring", []),
+        (D, D, 1, "", "valid", []),
+        (D, None, 10_000, "", "expired", []),
+        (D, None, 10, "", "future", []),
+        (None, None, 10, "", "valid", [("requested_from", "permit_application.from_required")]),
+        (
+            D,
+            date(2026, 11, 30),
+            10,
+            "",
+            "valid",
+            [("requested_until", "permit_application.until_before_from")],
+        ),
+        (D, None, 0, "", "valid", [("requested_max_occupants", "permit_application.max_range")]),
+        (
+            D,
+            None,
+            10_001,
+            "",
+            "valid",
+            [("requested_max_occupants", "permit_application.max_range")],
+        ),
+        (
+            D,
+            None,
+            None,
+            "",
+            "valid",
+            [("requested_max_occupants", "permit_application.max_required")],
+        ),
+        (D, None, 5, "x" * 4001, "valid", [("note", "permit_application.text_too_long")]),
+        (D, None, 5, "", "revoked", [("permit", "permit_application.permit_revoked")]),
+    ],
+)
+def test_application_problems(
+    start: date | None,
+    end: date | None,
+    maximum: int | None,
+    note: str,
+    state: str,
+    expected: list[tuple[str, str]],
+) -> None:
+    problems = application_problems(start, end, maximum, note, state)
+    assert [(p.field, p.code) for p in problems] == expected
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "maximum", "reference", "expected"),
+    [
+        (D, None, 10, "", []),
+        (D, None, 10, "Z/26/1", []),
+        (None, None, 10, "", [("valid_from", "permit_application.from_required")]),
+        (D, date(2026, 1, 1), 10, "", [("valid_until", "permit_application.until_before_from")]),
+        (D, None, -1, "", [("max_occupants", "permit_application.max_range")]),
+        (D, None, 10, "R" * 61, [("decision_reference", "field.too_long")]),
+    ],
+)
+def test_approval_problems(
+    start: date | None,
+    end: date | None,
+    maximum: int | None,
+    reference: str,
+    expected: list[tuple[str, str]],
+) -> None:
+    assert [(p.field, p.code) for p in approval_problems(start, end, maximum, reference)] == (
+        expected
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Waarom?", []),
+        ("", ["req"]),
+        ("   \n ", ["req"]),
+        ("x" * 4001, ["permit_application.text_too_long"]),
+    ],
+)
+def test_text_problems(text: str, expected: list[str]) -> None:
+    assert [p.code for p in text_problems(text, "question", "req")] == expected
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (PDF, None),
+        (b"\xef\xbb\xbf junk before " + PDF, None),  # header within the first 1024 bytes
+        (PDF + b"\r\n" + b"\x00" * 500, None),  # a little junk after %%EOF
+        (b"", "document.empty"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100 + b"%%EOF", "document.not_pdf"),  # PNG named .pdf
+        (b"x" * 1024 + PDF, "document.not_pdf"),  # header too late
+        (PDF[:-7], "document.not_pdf"),  # truncated: no %%EOF
+        (PDF + b"\x00" * 2000, "document.not_pdf"),  # %%EOF not near the end
+        (b"%PDF-" + b" " * (MAX_DOCUMENT_BYTES - 11) + b"%%EOF\n", None),  # exactly 5 MB
+        (b"%PDF-" + b" " * (MAX_DOCUMENT_BYTES - 10) + b"%%EOF\n", "document.too_large"),
+    ],
+)
+def test_document_problem_checks_content_and_size(data: bytes, code: str | None) -> None:
+    problem = document_problem(data)
+    assert (problem.code if problem else None) == code
+    if problem:
+        assert problem.field == "floor_plan"
+
+
+def test_looks_like_pdf_needs_both_markers() -> None:
+    assert looks_like_pdf(PDF[:1024], PDF[-1024:])
+    assert not looks_like_pdf(b"%PDF-", b"no end")
+    assert not looks_like_pdf(b"GIF89a", b"%%EOF")
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("plattegrond.pdf", "plattegrond.pdf"),
+        ("Plattegrond Zolder.PDF", "Plattegrond Zolder.pdf"),
+        ("C:\\Users\\jan\\plan.pdf", "plan.pdf"),
+        ("../../etc/passwd", "passwd.pdf"),
+        ('"><script>alert(1)</script>.pdf', "script.pdf"),
+        ("bégané ĳs.pdf", "begane ijs.pdf"),
+        ("plan\r\nX-Header: 1.pdf", "plan_X-Header_ 1.pdf"),
+        ("", "document.pdf"),
+        ("....", "document.pdf"),
+        ("a" * 300 + ".pdf", "a" * 116 + ".pdf"),
+    ],
+)
+def test_safe_filename(name: str, expected: str) -> None:
+    assert safe_filename(name) == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [("submitted", True), ("info_requested", True), ("approved", False), ("rejected", False)],
+)
+def test_is_open(status: str, expected: bool) -> None:
+    assert is_open(status) is expected
