@@ -5,7 +5,9 @@ in-flight record before doing the work, so a concurrent duplicate runs into the 
 constraint and is told 409 instead of filing twice. The final response is stored in the same
 transaction as the filing, so a filing never exists without its stored response and a crash
 leaves either both or neither. A repeat with the same request replays the stored response; a
-repeat with another request gets 422. A request that ended in a server error releases its key.
+repeat with another request gets 422. A request that ended in a server error releases its key;
+a claim still in flight after ``STALE_AFTER`` (its worker was killed: far past gunicorn's 30 s
+timeout) is taken over by the next identical request, so a crash cannot block a key for ever.
 Nothing here commits.
 """
 
@@ -14,9 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import clock
@@ -24,6 +27,7 @@ from portal.extensions import db
 from portal.models import IdempotencyRecord
 
 KEY_MAX_LENGTH = 255
+STALE_AFTER = timedelta(minutes=5)
 
 ClaimState = Literal["new", "replay", "in_flight", "mismatch"]
 
@@ -80,7 +84,10 @@ def claim(api_key_id: int, key: str, digest: str) -> Claim:
     the work), or what to answer instead ("replay", "in_flight", "mismatch")."""
     record = _existing(api_key_id, key)
     if record is not None:
-        return _judge(record, digest)
+        judged = _judge(record, digest)
+        if judged.state == "in_flight" and _take_over(record.id):
+            return Claim("new", record.id)
+        return judged
     try:
         with db.session.begin_nested():
             record = IdempotencyRecord(
@@ -94,6 +101,22 @@ def claim(api_key_id: int, key: str, digest: str) -> Claim:
             raise
         return _judge(record, digest)
     return Claim("new", record.id)
+
+
+def _take_over(record_id: int) -> bool:
+    """Claim a stale in-flight record afresh; only one of several requests at once wins."""
+    now = clock.now()
+    taken = db.session.execute(
+        update(IdempotencyRecord)
+        .where(
+            IdempotencyRecord.id == record_id,
+            IdempotencyRecord.state == "in_flight",
+            IdempotencyRecord.created_at < now - STALE_AFTER,
+        )
+        .values(created_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(taken, "rowcount", 0) == 1)
 
 
 def complete(record_id: int, status: int, headers: dict[str, str], body: str) -> None:

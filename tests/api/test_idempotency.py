@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -103,6 +104,35 @@ def test_in_flight_is_409_and_nothing_filed(
     response = client.post("/api/v1/declarations", json=data, headers=headers(key, "busy"))
     assert response.status_code == 409
     assert count(app, Declaration) == 0
+
+
+def test_a_claim_left_in_flight_by_a_killed_worker_is_taken_over(
+    app: Flask, client: FlaskClient, make_key: Callable[..., Any], make_address: Callable[..., Any]
+) -> None:
+    from portal import clock
+    from portal.services.idempotency import STALE_AFTER, request_hash
+
+    make_address("3511 AB", 12)
+    key = make_key()
+    data = body()
+    with app.app_context():
+        db.session.add(
+            IdempotencyRecord(
+                api_key_id=key.id,
+                key="orphan",
+                request_hash=request_hash(
+                    "POST", "/api/v1/declarations", json.dumps(data).encode()
+                ),
+                created_at=clock.now() - STALE_AFTER - timedelta(seconds=1),
+            )
+        )
+        db.session.commit()
+    first = client.post("/api/v1/declarations", json=data, headers=headers(key, "orphan"))
+    assert first.status_code == 201
+    again = client.post("/api/v1/declarations", json=data, headers=headers(key, "orphan"))
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json()["reference"] == first.get_json()["reference"]
+    assert count(app, Declaration) == 1
 
 
 def test_concurrent_repeats_file_exactly_once(
