@@ -89,8 +89,11 @@ def permits_remind(day: object) -> None:
 @daily_cli.command("run")
 @click.option("--date", "day", type=_DATE, help="Run the job as of this date (default today).")
 def daily_run(day: object) -> None:
-    """Re-evaluate flags, send permit reminders, write inspector digests; commits after each."""
+    """Re-evaluate flags, send permit reminders, write inspector digests, clear what has expired;
+    commits after each step."""
     from portal.notifications.alerts import enqueue_digests
+    from portal.services.batches import purge_abandoned_uploads
+    from portal.services.idempotency import purge_old_records
     from portal.services.permit_reminders import send_permit_reminders
     from portal.services.reevaluation import reevaluate
 
@@ -104,3 +107,8 @@ def daily_run(day: object) -> None:
     digests = enqueue_digests(when)  # type: ignore[arg-type]
     db.session.commit()
     click.echo(f"digests written: {digests}")
+    uploads, records = purge_abandoned_uploads(), purge_old_records()
+    db.session.commit()
+    click.echo(
+        f"removed: {uploads} abandoned uploads (> 24 h), {records} idempotency records (> 24 h)"
+    )

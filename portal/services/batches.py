@@ -361,7 +361,7 @@ def keep_upload(
     raw: bytes, filename: str, organisation_id: int, user_id: int, rows: int
 ) -> BatchUpload:
     """Keep an upload under a random token until the user files it or not (flushed)."""
-    db.session.execute(delete(BatchUpload).where(BatchUpload.created_at < clock.now() - UPLOAD_TTL))
+    purge_abandoned_uploads()
     upload = BatchUpload(
         token=secrets.token_urlsafe(32),
         organisation_id=organisation_id,
@@ -390,6 +390,16 @@ def find_upload(token: str, scope: Scope, user_id: int) -> BatchUpload | None:
             BatchUpload.created_at >= clock.now() - UPLOAD_TTL,
         )
     ).scalar_one_or_none()
+
+
+def purge_abandoned_uploads() -> int:
+    """Remove uploads older than ``UPLOAD_TTL`` that were never filed nor discarded."""
+    result = db.session.execute(
+        delete(BatchUpload)
+        .where(BatchUpload.created_at < clock.now() - UPLOAD_TTL)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def file_upload(

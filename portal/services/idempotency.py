@@ -131,6 +131,20 @@ def complete(record_id: int, status: int, headers: dict[str, str], body: str) ->
     record.completed_at = clock.now()
 
 
+KEEP_FOR = timedelta(hours=24)
+
+
+def purge_old_records() -> int:
+    """Forget the responses of keys older than ``KEEP_FOR`` (a retry after a day files anew, as
+    with other idempotency-key APIs; SECURITY.md suggests about 24 hours)."""
+    result = db.session.execute(
+        delete(IdempotencyRecord)
+        .where(IdempotencyRecord.created_at < clock.now() - KEEP_FOR)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def release(record_id: int) -> None:
     """Forget an in-flight claim (the work failed with a server error): a retry may run."""
     db.session.execute(
