@@ -20,6 +20,7 @@ from portal.models import PermitApplication, PermitDocument
 from portal.services import permit_applications as service
 from portal.services.errors import Refused
 from portal.services.queries import get_scoped_or_404, scope_of
+from portal.views.downloads import document_download
 from portal.views.municipal import bp
 
 
@@ -143,16 +144,4 @@ def application_question(application_id: int) -> object:
 
 @bp.get("/aanvragen/documenten/<int:document_id>.pdf")
 def application_document(document_id: int) -> Response:
-    document = get_scoped_or_404(PermitDocument, document_id, scope_of(current_user))
-    service.record_document_download(current_user, document)
-    db.session.commit()
-    return Response(
-        document.content,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": (
-                "attachment; "
-                f'filename="{service.document_download_name(document, document.application)}"'
-            )
-        },
-    )
+    return document_download(get_scoped_or_404(PermitDocument, document_id, scope_of(current_user)))

@@ -24,10 +24,11 @@ from portal.forms.declarations import (
 )
 from portal.forms.org import AddressLookupForm, InviteForm, RemoveForm
 from portal.models import Address, Declaration, Municipality, Organisation, Receipt, User
-from portal.services import accounts, audit, declarations, exports, receipts
+from portal.services import accounts, audit, declarations, exports
 from portal.services.addresses import lookup_address
 from portal.services.errors import Refused
 from portal.services.queries import get_scoped_or_404, scope_of, scoped
+from portal.views import downloads
 from portal.views.guards import gate
 from portal.views.pagination import paginate
 
@@ -314,15 +315,6 @@ def end(declaration_id: int) -> object:
 
 @bp.get("/ontvangstbevestigingen/<int:receipt_id>.pdf")
 def receipt_download(receipt_id: int) -> Response:
-    receipt = get_scoped_or_404(Receipt, receipt_id, scope_of(current_user))
-    pdf = receipts.receipt_pdf(receipt)
-    audit.record(
-        "receipt.download", actor=current_user, object_type="receipt", object_id=receipt.reference
-    )
-    db.session.commit()
-    filename = f"ontvangstbevestiging-{receipt.reference}.pdf"
-    return Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    return downloads.receipt_download(
+        get_scoped_or_404(Receipt, receipt_id, scope_of(current_user))
     )

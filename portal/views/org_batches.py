@@ -21,10 +21,11 @@ from portal.extensions import db
 from portal.forms.batches import BatchChoiceForm, BatchUploadForm
 from portal.messages import message
 from portal.models import Batch, BatchUpload
-from portal.services import audit, exports, receipts
+from portal.services import audit, exports
 from portal.services import batches as service
 from portal.services.errors import Refused
 from portal.services.queries import get_scoped_or_404, scope_of
+from portal.views.downloads import receipt_download
 from portal.views.org import bp
 
 # The app-wide request limit is raised for the upload only, so a file of 5 MB + 1 byte reaches
@@ -218,15 +219,4 @@ def batch_detail(batch_id: int) -> str:
 @bp.get("/meldingen/bulk/<int:batch_id>/ontvangstbevestiging.pdf")
 def batch_receipt_download(batch_id: int) -> Response:
     batch = get_scoped_or_404(Batch, batch_id, scope_of(current_user))
-    receipt = service.batch_receipt(batch)
-    pdf = receipts.receipt_pdf(receipt)
-    audit.record(
-        "receipt.download", actor=current_user, object_type="receipt", object_id=receipt.reference
-    )
-    db.session.commit()
-    filename = f"ontvangstbevestiging-{receipt.reference}.pdf"
-    return Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return receipt_download(service.batch_receipt(batch))

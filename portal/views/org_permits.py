@@ -18,10 +18,10 @@ from portal.extensions import db
 from portal.forms import apply_refusal
 from portal.forms.permit_applications import AnswerForm, RenewalForm
 from portal.models import Organisation, Permit, PermitApplication, PermitDocument
-from portal.services import audit, receipts
 from portal.services import permit_applications as service
 from portal.services.errors import Refused
 from portal.services.queries import get_scoped_or_404, scope_of
+from portal.views.downloads import document_download, receipt_download
 from portal.views.org import bp
 
 # The app-wide request limit (MAX_CONTENT_LENGTH, 2 MiB) is raised for the upload pages only, so
@@ -154,34 +154,9 @@ def permit_application_receipt(application_id: int) -> Response:
     receipt = service.receipt_of(application)
     if receipt is None:
         abort(404)
-    pdf = receipts.receipt_pdf(receipt)
-    audit.record(
-        "receipt.download", actor=current_user, object_type="receipt", object_id=receipt.reference
-    )
-    db.session.commit()
-    return Response(
-        pdf,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": (
-                f'attachment; filename="ontvangstbevestiging-{receipt.reference}.pdf"'
-            )
-        },
-    )
+    return receipt_download(receipt)
 
 
 @bp.get("/vergunningen/documenten/<int:document_id>.pdf")
 def permit_document(document_id: int) -> Response:
-    document = get_scoped_or_404(PermitDocument, document_id, scope_of(current_user))
-    service.record_document_download(current_user, document)
-    db.session.commit()
-    return Response(
-        document.content,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": (
-                "attachment; "
-                f'filename="{service.document_download_name(document, document.application)}"'
-            )
-        },
-    )
+    return document_download(get_scoped_or_404(PermitDocument, document_id, scope_of(current_user)))

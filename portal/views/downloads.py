@@ -1,0 +1,44 @@
+"""File downloads shared by the pages (interface layer): receipt PDFs and uploaded documents.
+
+A receipt PDF is rendered on its first download and stored (``services.receipts``); every
+download is an audit event. Names in ``Content-Disposition`` are built by the portal, never taken
+from an upload (SECURITY.md: ASVS 5.4.2).
+"""
+
+from __future__ import annotations
+
+from flask import Response
+from flask_login import current_user
+
+from portal.extensions import db
+from portal.models import PermitDocument, Receipt
+from portal.services import audit, receipts
+from portal.services import permit_applications as applications
+
+
+def attachment(content: bytes, filename: str, mimetype: str = "application/pdf") -> Response:
+    return Response(
+        content,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def receipt_download(receipt: Receipt) -> Response:
+    """The receipt's PDF for the logged-in user (who may see ``receipt``), audited."""
+    pdf = receipts.receipt_pdf(receipt)
+    audit.record(
+        "receipt.download", actor=current_user, object_type="receipt", object_id=receipt.reference
+    )
+    db.session.commit()
+    return attachment(pdf, f"ontvangstbevestiging-{receipt.reference}.pdf")
+
+
+def document_download(document: PermitDocument) -> Response:
+    """An uploaded floor plan for the logged-in user (who may see ``document``), audited."""
+    applications.record_document_download(current_user, document)
+    db.session.commit()
+    return attachment(
+        document.content,
+        applications.document_download_name(document, document.application),
+    )
