@@ -230,8 +230,9 @@ def register_cli(app: Flask) -> None:
         app.cli.add_command(group)
     from portal.cli_api import apikeys_cli
     from portal.cli_permits import daily_cli, permits_cli
+    from portal.cli_statistics import statistics_cli
 
-    for group in (permits_cli, daily_cli, apikeys_cli):
+    for group in (permits_cli, daily_cli, apikeys_cli, statistics_cli):
         app.cli.add_command(group)
 
 

@@ -107,6 +107,11 @@ def daily_run(day: object) -> None:
     digests = enqueue_digests(when)  # type: ignore[arg-type]
     db.session.commit()
     click.echo(f"digests written: {digests}")
+    from portal.services.statistics import refresh_recent
+
+    statistics = refresh_recent(when)  # type: ignore[arg-type]
+    db.session.commit()
+    click.echo(f"statistics rows written: {statistics}")
     uploads, records = purge_abandoned_uploads(), purge_old_records()
     db.session.commit()
     click.echo(

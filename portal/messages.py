@@ -330,6 +330,17 @@ MESSAGES = {
     "batch.gone": _l("This upload has already been filed or removed. Nothing more was filed."),
     "number.format": _l("Enter a whole number, for example 6."),
     "yes_no.format": _l("Enter ja or nee."),
+    "region.name_required": _l("Enter the name of the region."),
+    "region.name_too_long": _l("The name can be at most 120 characters."),
+    "region.name_taken": _l("There is already a region with this name."),
+    "region.unknown_code": _l("These CBS codes are not known municipalities:"),
+    "region.in_other_region": _l(
+        "These municipalities already belong to another region; remove them there first:"
+    ),
+    "statistics.level": _l("Choose municipality or postcode."),
+    "statistics.format": _l("Choose json or csv."),
+    "statistics.month_format": _l("Enter a month as YYYY-MM, for example 2026-03."),
+    "statistics.month_unknown": _l("There are no published figures for this month."),
 }
 
 

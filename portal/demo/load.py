@@ -244,6 +244,9 @@ def load_demo() -> DemoSummary:
         summary.users_added += 1
     db.session.flush()
     _load_permits(summary, municipalities["GM0344"], organisations[PERMIT_HOLDER_KVK])
+    from portal.demo.region import load_demo_region
+
+    summary.declarations_added += load_demo_region()
     return summary
 
 

@@ -24,6 +24,7 @@ from portal.models.permit import (
     PermitReminder,
 )
 from portal.models.ratelimit import RateLimitWindow
+from portal.models.statistics import MonthlyStatistic
 from portal.models.user import ROLES, AccountToken, RecoveryCode, User, UserSession
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "Flag",
     "FlagEvent",
     "IdempotencyRecord",
+    "MonthlyStatistic",
     "MunicipalPolicy",
     "Municipality",
     "Organisation",

@@ -23,6 +23,7 @@ from portal.models import (
     BatchUpload,
     Declaration,
     Flag,
+    MonthlyStatistic,
     Municipality,
     MunicipalPolicy,
     Organisation,
@@ -30,6 +31,7 @@ from portal.models import (
     PermitApplication,
     PermitDocument,
     Receipt,
+    Region,
     User,
 )
 from portal.models.user import MUNICIPAL_ROLES, ORG_ROLES
@@ -88,6 +90,10 @@ RULES: dict[type[Any], dict[str, str]] = {
         "municipality": "municipality_id",
         "system": ALL,
     },
+    # Regions are managed by the operator; a municipality reaches its own region only through
+    # ``region_of`` (regional insight), never by id.
+    Region: {"system": ALL},
+    MonthlyStatistic: {"municipality": "municipality_id", "system": ALL},
 }
 
 
@@ -139,3 +145,20 @@ def municipalities_with_address_counts(scope: Scope) -> list[tuple[Municipality,
         .order_by(Municipality.name)
     )
     return [(m, int(n)) for m, n in db.session.execute(restrict(stmt, Municipality, scope)).all()]
+
+
+def region_of(scope: Scope) -> tuple[Region, list[Municipality]] | None:
+    """The region of a municipal user's municipality and its members, or None (no region, or
+    not a municipal user): the one gate of the regional view (DESIGN.md regional viewer)."""
+    if scope.kind != "municipality" or scope.tenant_id is None:
+        return None
+    own = db.session.get(Municipality, scope.tenant_id)
+    if own is None or own.region_id is None:
+        return None
+    region = db.session.get(Region, own.region_id)
+    if region is None:
+        return None
+    members = db.session.execute(
+        select(Municipality).where(Municipality.region_id == region.id).order_by(Municipality.name)
+    ).scalars()
+    return region, list(members)

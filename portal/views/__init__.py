@@ -14,9 +14,11 @@ def register_blueprints(app: Flask) -> None:
     from portal.views import (  # noqa: F401
         account,
         admin,
+        admin_regions,
         api,
         apikeys,
         inspector,
+        inspector_region,
         municipal,
         municipal_applications,
         municipal_permits,
@@ -24,6 +26,7 @@ def register_blueprints(app: Flask) -> None:
         org_batches,
         org_permits,
         public,
+        public_statistics,
     )
 
     @app.before_request

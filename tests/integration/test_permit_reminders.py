@@ -129,11 +129,12 @@ def test_the_job_prints_one_line_per_step(runner: Any, place: dict) -> None:
     _permit(place)
     output = _daily(runner, END - timedelta(days=30))
     lines = output.strip().splitlines()
-    assert len(lines) == 4
+    assert len(lines) == 5
     assert lines[0].startswith(f"re-evaluated {(END - timedelta(days=30)).isoformat()}")
     assert lines[1] == "permit reminders written: 1"
     assert lines[2].startswith("digests written:")
-    assert lines[3].startswith("removed: 0 abandoned uploads")
+    assert lines[3].startswith("statistics rows written:")
+    assert lines[4].startswith("removed: 0 abandoned uploads")
 
 
 def test_a_permit_registered_20_days_before_its_end_skips_the_90_day_reminder(

@@ -23,7 +23,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 # Endpoints anyone may read without a key.
-PUBLIC_ENDPOINTS = ("api.openapi",)
+PUBLIC_ENDPOINTS = ("api.openapi", "api.statistics")
 
 
 def current_key() -> ApiKey:
@@ -114,4 +114,11 @@ def _any_error(error: Exception) -> Any:
     return from_any_error(error)
 
 
-from portal.views.api import addresses, batches, declarations, flags, openapi  # noqa: E402,F401
+from portal.views.api import (  # noqa: E402,F401
+    addresses,
+    batches,
+    declarations,
+    flags,
+    openapi,
+    statistics,
+)

@@ -342,6 +342,34 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
+COUNT = {"anyOf": [{"type": "integer", "minimum": 5}, {"enum": ["<5", "x"]}]}
+STATISTICS_ROW = {
+    "type": "object",
+    "required": ["month"],
+    "properties": {
+        "month": {"type": "string", "examples": ["2026-03"]},
+        "municipality_code": {"type": "string", "examples": ["GM0344"]},
+        "municipality": {"type": "string"},
+        "postcode_area": {"type": "string", "examples": ["3511"]},
+        "addresses_occupied": COUNT,
+        "occupants": COUNT,
+        "open_flags": COUNT,
+        "late_filings": COUNT,
+    },
+}
+STATISTICS_SCHEMA = {
+    "type": "object",
+    "required": ["level", "threshold", "months", "rows", "totals"],
+    "properties": {
+        "level": {"enum": ["municipality", "postcode"]},
+        "threshold": {"type": "integer"},
+        "note": {"type": "string"},
+        "months": {"type": "array", "items": {"type": "string"}},
+        "rows": {"type": "array", "items": STATISTICS_ROW},
+        "totals": {"type": "array", "items": STATISTICS_ROW},
+    },
+}
+
 PATHS: dict[str, Any] = {
     "/openapi.json": {
         "get": {
@@ -523,6 +551,42 @@ PATHS: dict[str, Any] = {
                 404,
                 413,
                 415,
+                422,
+            ),
+        }
+    },
+    "/statistics": {
+        "get": {
+            "operationId": "openStatistics",
+            "summary": "Open statistics per municipality or postcode area and month (public)",
+            "description": (
+                "No key needed. Figures of the nightly aggregate for the months of the last "
+                'year. Every count below 5 is "<5"; a count shown as "x" is hidden so that '
+                "no count below 5 can be worked out from the totals (secondary suppression). "
+                "Postcode areas (4 digits, within a municipality) are listed only where the "
+                "municipality's figures can be broken down safely; by default only the latest "
+                "month. The totals are the whole country."
+            ),
+            "security": [],
+            "parameters": [
+                {"name": "format", "in": "query", "schema": {"enum": ["json", "csv"]}},
+                {"name": "level", "in": "query", "schema": {"enum": ["municipality", "postcode"]}},
+                {
+                    "name": "month",
+                    "in": "query",
+                    "schema": {"type": "string", "examples": ["2026-03"]},
+                },
+            ],
+            "responses": _responses(
+                {
+                    "200": {
+                        "description": "The figures (JSON, or CSV with format=csv)",
+                        "content": {
+                            "application/json": {"schema": STATISTICS_SCHEMA},
+                            "text/csv": {"schema": {"type": "string"}},
+                        },
+                    }
+                },
                 422,
             ),
         }
