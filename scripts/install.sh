@@ -11,6 +11,9 @@ PYTHON="${PYTHON:-python3}"
 # slower, PERFORMANCE.md §0) and a font for the receipts.
 # poppler-utils: pdftotext, with which the tests read the receipts.
 DEB_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils)
+# chromium: the browser the end-to-end tests (tests/e2e, Playwright) drive headless. Installed
+# when running as root (CI); elsewhere only noted — without it those tests skip.
+OPTIONAL_DEB_PACKAGES=(chromium)
 
 if ! command -v "$PYTHON" >/dev/null 2>&1; then
   echo "error: $PYTHON not found; install Python 3.11 or newer (apt-get install -y python3 python3-venv)" >&2
@@ -33,6 +36,22 @@ if command -v dpkg-query >/dev/null 2>&1; then
   done
 else
   echo "note: not a Debian system; make sure Pango, HarfBuzz-Subset and a TrueType font are installed." >&2
+fi
+
+optional_missing=()
+if command -v dpkg-query >/dev/null 2>&1; then
+  for pkg in "${OPTIONAL_DEB_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+      optional_missing+=("$pkg")
+    fi
+  done
+fi
+if ((${#optional_missing[@]})); then
+  if [ "$(id -u)" = "0" ]; then
+    missing+=("${optional_missing[@]}")
+  else
+    echo "note: for the browser tests install: sudo apt-get install -y ${optional_missing[*]}" >&2
+  fi
 fi
 
 if ((${#missing[@]})); then
