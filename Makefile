@@ -7,7 +7,7 @@ MO := $(PO:.po=.mo)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint typecheck format bench ci install translations extract-messages serve
+.PHONY: run test e2e lint typecheck format bench ci install translations extract-messages serve
 
 ## Set up (first time: .venv, dependencies, Debian libraries when root), migrate, load the demo
 ## data and serve the portal at http://127.0.0.1:5000
@@ -21,6 +21,10 @@ run: install
 ## Run the whole test suite (SQLite; set TEST_DATABASE_URL for PostgreSQL)
 test: install
 	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+## Only the browser tests (headless Chromium); screenshots to $E2E_SCREENSHOTS
+e2e: install
+	$(BIN)/pytest -p no:cacheprovider tests/e2e $(PYTEST_ARGS)
 
 install: $(STAMP) $(MO)
 
@@ -45,8 +49,11 @@ extract-messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o portal/translations/messages.pot .
 	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching --ignore-obsolete --width 100
 
+## Benchmarks at national scale against baselines of the same run (PostgreSQL on 127.0.0.1,
+## database "bench" is recreated): writes bench/results.json and bench/results.md.
+## QUICK=1: 1/100 scale and short loads (about a minute; CI runs it, times are not judged).
 bench: install
-	@echo "The benchmark suite arrives with the benchmark issue (bench/)."
+	$(BIN)/python bench/run.py $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 ci:
 	bash .ci/run

@@ -103,6 +103,20 @@ DECLARATION_COLUMNS = (
 )
 
 
+# Skew of the declarants: a few large staffing agencies file a large share of all declarations
+# (``_LARGE_SHARE`` over the first ``_LARGE_AGENCIES`` organisations), the rest is spread evenly.
+_LARGE_AGENCIES = 10
+_LARGE_SHARE = 0.3
+
+
+def pick_organisation(rng: random.Random, organisations: int) -> int:
+    """An organisation id in 1..organisations, skewed towards a few large agencies."""
+    large = min(_LARGE_AGENCIES, organisations)
+    if rng.random() < _LARGE_SHARE:
+        return rng.randint(1, large)
+    return rng.randint(1, organisations)
+
+
 def _weighted(rng: random.Random, table: tuple[tuple[int, int], ...]) -> int:
     return rng.choices([v for v, _ in table], weights=[w for _, w in table])[0]
 
@@ -133,7 +147,11 @@ def migrate(url: str) -> None:
 
 
 def generate_declarations(
-    addresses: list[tuple[int, int, int | None, str]], total: int, day: date, seed: int
+    addresses: list[tuple[int, int, int | None, str]],
+    total: int,
+    day: date,
+    seed: int,
+    organisations: int = ORGANISATIONS,
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """(declaration rows in ``DECLARATION_COLUMNS`` order, permit rows) for ``addresses``."""
     rng = random.Random(seed)
@@ -180,7 +198,7 @@ def generate_declarations(
             start = day - timedelta(days=rng.randint(-30, 365))
             end = None if rng.random() < 0.6 else max(start, day) + timedelta(rng.randint(0, 365))
             filed = _noon(start - timedelta(days=rng.randint(0, 3)))
-            org = rng.randint(1, ORGANISATIONS)
+            org = pick_organisation(rng, organisations)
             key = add("new", org, address_id, municipality_id, occ, start, end, filed)
             if budget > 0 and rng.random() < _CHAIN_SHARE:
                 budget -= 1
@@ -203,7 +221,7 @@ def generate_declarations(
         for _ in range(budget):  # history: ended in the two years before the day
             end = day - timedelta(days=rng.randint(1, 730))
             start = end - timedelta(days=rng.randint(30, 365))
-            org = rng.randint(1, ORGANISATIONS)
+            org = pick_organisation(rng, organisations)
             occ = rng.randint(1, 3)
             add("new", org, address_id, municipality_id, occ, start, end, _noon(start))
 
@@ -230,7 +248,14 @@ def copy_rows(conn: psycopg.Connection, table: str, columns: tuple[str, ...], ro
             copy.write_row(row)
 
 
-def load(url: str, app: Any, addresses: int, declarations: int, seed: int) -> dict[str, float]:
+def load(
+    url: str,
+    app: Any,
+    addresses: int,
+    declarations: int,
+    seed: int,
+    organisations: int = ORGANISATIONS,
+) -> dict[str, float]:
     timings: dict[str, float] = {}
     raw_url = url.replace("+psycopg", "")
     with tempfile.TemporaryDirectory() as tmp, app.app_context():
@@ -257,7 +282,7 @@ def load(url: str, app: Any, addresses: int, declarations: int, seed: int) -> di
 
     started = time.perf_counter()
     declaration_rows, permit_rows = generate_declarations(
-        [tuple(r) for r in rows], declarations, DAY, seed
+        [tuple(r) for r in rows], declarations, DAY, seed, organisations
     )
     timings["generate declarations in Python (s)"] = time.perf_counter() - started
 
@@ -270,7 +295,7 @@ def load(url: str, app: Any, addresses: int, declarations: int, seed: int) -> di
              "is_housing_provider", "snf_number", "contact_email", "created_at"),
             ((n, f"{50000000 + n:08d}", f"Uitzendbureau {n}", False, True, False, "",
               f"meldingen{n}@example.nl", _noon(DAY - timedelta(days=800)))
-             for n in range(1, ORGANISATIONS + 1)),
+             for n in range(1, organisations + 1)),
         )  # fmt: skip
         conn.commit()
         started_copy = time.perf_counter()
@@ -344,8 +369,8 @@ class _Phases:
     def __enter__(self) -> _Phases:
         self.saved = {
             "candidate_addresses": reevaluation.candidate_addresses,
-            "_load_inputs": reevaluation._load_inputs,
-            "_open_flags": reevaluation._open_flags,
+            "load_inputs": reevaluation.load_inputs,
+            "open_flags": reevaluation.open_flags,
             "evaluate": reevaluation.evaluate,
             "_write": reevaluation._write,
         }
