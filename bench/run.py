@@ -396,6 +396,80 @@ def reevaluation_ratio(app: Any, raw_url: str, runs: int) -> dict[str, Any]:
     }
 
 
+def regional_page(app: Any, raw_url: str, samples: int) -> dict[str, Any]:
+    """R1 (issue 10): the regional view of the 20 municipalities with most addresses, data
+    sharing on, after the nightly figures of 12 months are built; timed in process (the view
+    function under a request context, logged in as an inspector of the region), against the raw
+    SELECT of the same municipalities' monthly rows."""
+    from flask_login import login_user
+    from sqlalchemy import func, select
+
+    from portal import clock
+    from portal.extensions import db
+    from portal.models import Address, Municipality, Region, User
+    from portal.services.statistics import recent_months, refresh_month
+    from portal.views.inspector_region import region as region_view
+
+    day = national.DAY
+    with clock.freeze(datetime(day.year, day.month, day.day, 10, tzinfo=UTC)), app.app_context():
+        started = time.perf_counter()
+        for month in recent_months(day):
+            refresh_month(month, day)
+        refresh_s = time.perf_counter() - started
+        members = list(
+            db.session.execute(
+                select(Municipality)
+                .join(Address, Address.municipality_id == Municipality.id)
+                .group_by(Municipality.id)
+                .order_by(func.count(Address.id).desc(), Municipality.id)
+                .limit(20)
+            ).scalars()
+        )
+        region = db.session.execute(
+            select(Region).where(Region.name == "Benchmarkregio")
+        ).scalar_one_or_none()
+        if region is None:
+            region = Region(name="Benchmarkregio", data_sharing_agreed_on=day - timedelta(days=300))
+            db.session.add(region)
+            db.session.flush()
+        for municipality in members:
+            municipality.region_id = region.id
+        email = "regio-inspecteur@bench.example.nl"
+        user = db.session.execute(select(User).filter_by(email=email)).scalar_one_or_none()
+        if user is None:
+            user = User(email=email, role="inspector", password_hash="-")  # noqa: S106 - never logs in
+            db.session.add(user)
+        user.municipality_id = members[0].id
+        db.session.commit()
+        user_id, ids = user.id, [m.id for m in members]
+        page_times = []
+        size = 0
+        for _ in range(samples + 1):
+            with app.test_request_context("/inspectie/regio"):
+                login_user(db.session.get(User, user_id))
+                started = time.perf_counter()
+                body = region_view()
+                page_times.append(time.perf_counter() - started)
+                size = len(body if isinstance(body, str) else body.get_data())
+                db.session.rollback()
+    raw_times = []
+    with psycopg.connect(raw_url) as conn:
+        for _ in range(samples + 1):
+            started = time.perf_counter()
+            conn.execute(
+                "SELECT * FROM monthly_statistics WHERE municipality_id = ANY(%s)", (ids,)
+            ).fetchall()
+            raw_times.append(time.perf_counter() - started)
+    return {
+        "municipalities": len(ids),
+        "refresh_12_months_s": refresh_s,
+        "page_ms": 1000 * statistics.median(page_times[1:]),
+        "page_max_ms": 1000 * max(page_times[1:]),
+        "page_bytes": size,
+        "raw_ms": 1000 * statistics.median(raw_times[1:]),
+    }
+
+
 def pdf_measure(url: str, count: int) -> dict[str, Any]:
     """Runs bench/pdf.py in fresh processes (one per variant, so memory growth is its own)."""
     out: dict[str, Any] = {}
@@ -548,7 +622,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sqlite", type=Path, default=Path("/tmp/bench.sqlite3"))  # noqa: S108
     parser.add_argument("--skip-generate", action="store_true")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
-    parser.add_argument("--only", default="P1,P3,P4,P5,P7,P9")
+    parser.add_argument("--only", default="P1,P3,P4,P5,P7,P9,R1")
     args = parser.parse_args(argv)
     quick = args.quick
     only = set(args.only.split(","))
@@ -579,7 +653,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     run_id = uuid.uuid4().hex[:8]
 
-    if only & {"P1", "P3", "P4", "P5", "P7"}:
+    if only & {"P1", "P3", "P4", "P5", "P7", "R1"}:
         prep = prepare(url)
         low, high = prep["address_range"]
         base_env = {
@@ -695,6 +769,18 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row("P4", f"flags reevaluate --all {p4['reevaluate_all_s']:.2f} s",
                             f"raw GROUP BY address_id {p4['raw_group_by_s']:.3f} s", ratio, "≤ 3.0",
                             ratio <= 3))  # fmt: skip
+
+    if "R1" in only:
+        with attempt("R1", rows, results):
+            print("== R1 regional page", flush=True)
+            r1 = regional_page(prep["app"], raw_url, 3 if quick else 9)
+            results["R1"] = r1
+            print(json.dumps(r1, indent=1), flush=True)
+            rows.append(row("R1", f"regional page, {r1['municipalities']} municipalities, "
+                            f"sharing on: {r1['page_ms']:.0f} ms (slowest {r1['page_max_ms']:.0f})",
+                            f"raw SELECT of their monthly rows {r1['raw_ms']:.1f} ms",
+                            r1["page_ms"] / max(r1["raw_ms"], 0.001), "page < 1,000 ms",
+                            r1["page_ms"] < 1000))  # fmt: skip
 
     if "P5" in only:
         with attempt("P5", rows, results):
