@@ -93,7 +93,35 @@ def nice_scale(highest: int) -> tuple[int, int]:
     return step * (highest // step + 1), step
 
 
-def _fmt(value: float) -> str:
+def svg_start(chart_id: str, title: str, description: str) -> list[str]:
+    """The opening of a chart: an image named by its title and description for screen readers."""
+    title_id, desc_id = f"{chart_id}-title", f"{chart_id}-desc"
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" id="{escape(chart_id)}" role="img" '
+        f'aria-labelledby="{escape(title_id)} {escape(desc_id)}" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'width="100%" focusable="false" font-size="12">',
+        f'<title id="{escape(title_id)}">{escape(title)}</title>',
+        f'<desc id="{escape(desc_id)}">{escape(description)}</desc>',
+    ]
+
+
+def y_grid(y: Callable[[int], float], top: int, tick: int) -> list[str]:
+    """Horizontal grid lines with their values on the y axis, every ``tick`` up to ``top``."""
+    parts: list[str] = []
+    for value in range(0, top + 1, tick):
+        yy = fmt(y(value))
+        parts.append(
+            f'<line x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" y1="{yy}" y2="{yy}" '
+            f'stroke="{GRID_COLOUR}" stroke-width="1"/>'
+        )
+        parts.append(
+            f'<text x="{MARGIN_LEFT - 6}" y="{yy}" text-anchor="end" dominant-baseline="middle" '
+            f'fill="{AXIS_COLOUR}">{value}</text>'
+        )
+    return parts
+
+
+def fmt(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
@@ -132,28 +160,9 @@ def step_chart(
             return x(last_day + timedelta(days=1))
         return x(step.end + timedelta(days=1))
 
-    parts: list[str] = []
+    parts = svg_start(chart_id, title, description)
     add = parts.append
-    title_id, desc_id = f"{chart_id}-title", f"{chart_id}-desc"
-    add(
-        f'<svg xmlns="http://www.w3.org/2000/svg" id="{escape(chart_id)}" role="img" '
-        f'aria-labelledby="{escape(title_id)} {escape(desc_id)}" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'width="100%" focusable="false" font-size="12">'
-    )
-    add(f'<title id="{escape(title_id)}">{escape(title)}</title>')
-    add(f'<desc id="{escape(desc_id)}">{escape(description)}</desc>')
-
-    # Grid and y axis labels.
-    for value in range(0, top + 1, tick):
-        yy = _fmt(y(value))
-        add(
-            f'<line x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" y1="{yy}" y2="{yy}" '
-            f'stroke="{GRID_COLOUR}" stroke-width="1"/>'
-        )
-        add(
-            f'<text x="{MARGIN_LEFT - 6}" y="{yy}" text-anchor="end" dominant-baseline="middle" '
-            f'fill="{AXIS_COLOUR}">{value}</text>'
-        )
+    parts += y_grid(y, top, tick)  # grid and y axis labels
 
     # Date ticks: the first day and the first of every month after it.
     ticks = [first_day]
@@ -164,7 +173,7 @@ def step_chart(
             break
         ticks.append(month)
     for i, day in enumerate(ticks):
-        xx = _fmt(x(day))
+        xx = fmt(x(day))
         add(
             f'<line x1="{xx}" x2="{xx}" y1="{bottom}" y2="{bottom + 5}" stroke="{AXIS_COLOUR}" '
             f'stroke-width="1"/>'
@@ -184,8 +193,8 @@ def step_chart(
         if step.limit is not None and step.total > step.limit:
             x0, x1 = x(step.start), x_end(step)
             add(
-                f'<rect x="{_fmt(x0)}" y="{_fmt(y(step.total))}" width="{_fmt(x1 - x0)}" '
-                f'height="{_fmt(y(step.limit) - y(step.total))}" fill="{LIMIT_COLOUR}" '
+                f'<rect x="{fmt(x0)}" y="{fmt(y(step.total))}" width="{fmt(x1 - x0)}" '
+                f'height="{fmt(y(step.limit) - y(step.total))}" fill="{LIMIT_COLOUR}" '
                 f'fill-opacity="0.18"/>'
             )
 
@@ -196,9 +205,9 @@ def step_chart(
         if step.limit is None:
             pen_down = False
             continue
-        yy = _fmt(y(step.limit))
-        limit_path.append(f"{'L' if pen_down else 'M'}{_fmt(x(step.start))} {yy}")
-        limit_path.append(f"H{_fmt(x_end(step))}")
+        yy = fmt(y(step.limit))
+        limit_path.append(f"{'L' if pen_down else 'M'}{fmt(x(step.start))} {yy}")
+        limit_path.append(f"H{fmt(x_end(step))}")
         pen_down = True
     if limit_path:
         add(
@@ -206,7 +215,7 @@ def step_chart(
             f'stroke-width="2.5" stroke-dasharray="8 5"/>'
         )
     total_path = [
-        f"{'L' if i else 'M'}{_fmt(x(step.start))} {_fmt(y(step.total))} H{_fmt(x_end(step))}"
+        f"{'L' if i else 'M'}{fmt(x(step.start))} {fmt(y(step.total))} H{fmt(x_end(step))}"
         for i, step in enumerate(shown)
     ]
     if total_path:

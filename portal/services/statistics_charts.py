@@ -13,7 +13,6 @@ from markupsafe import Markup, escape
 
 from portal.services.charts import (
     AXIS_COLOUR,
-    GRID_COLOUR,
     HEIGHT,
     MARGIN_BOTTOM,
     MARGIN_LEFT,
@@ -21,12 +20,11 @@ from portal.services.charts import (
     MARGIN_TOP,
     TOTAL_COLOUR,
     WIDTH,
+    fmt,
     nice_scale,
+    svg_start,
+    y_grid,
 )
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
 def month_bars(
@@ -48,36 +46,19 @@ def month_bars(
     def y(value: int) -> float:
         return bottom - plot_h * value / top
 
-    parts: list[str] = []
+    parts = svg_start(chart_id, title, description)
     add = parts.append
-    title_id, desc_id = f"{chart_id}-title", f"{chart_id}-desc"
-    add(
-        f'<svg xmlns="http://www.w3.org/2000/svg" id="{escape(chart_id)}" role="img" '
-        f'aria-labelledby="{escape(title_id)} {escape(desc_id)}" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'width="100%" focusable="false" font-size="12">'
-    )
-    add(f'<title id="{escape(title_id)}">{escape(title)}</title>')
-    add(f'<desc id="{escape(desc_id)}">{escape(description)}</desc>')
-    for value in range(0, top + 1, tick):
-        yy = _fmt(y(value))
-        add(
-            f'<line x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" y1="{yy}" y2="{yy}" '
-            f'stroke="{GRID_COLOUR}" stroke-width="1"/>'
-        )
-        add(
-            f'<text x="{MARGIN_LEFT - 6}" y="{yy}" text-anchor="end" dominant-baseline="middle" '
-            f'fill="{AXIS_COLOUR}">{value}</text>'
-        )
+    parts += y_grid(y, top, tick)
     for i, (month, value) in enumerate(zip(months, values, strict=True)):
         x0 = MARGIN_LEFT + slot * i + slot * 0.15
         width = slot * 0.7
         add(
-            f'<rect x="{_fmt(x0)}" y="{_fmt(y(value))}" width="{_fmt(width)}" '
-            f'height="{_fmt(bottom - y(value))}" fill="{TOTAL_COLOUR}"/>'
+            f'<rect x="{fmt(x0)}" y="{fmt(y(value))}" width="{fmt(width)}" '
+            f'height="{fmt(bottom - y(value))}" fill="{TOTAL_COLOUR}"/>'
         )
-        centre = _fmt(x0 + width / 2)
+        centre = fmt(x0 + width / 2)
         add(
-            f'<text x="{centre}" y="{_fmt(y(value) - 4)}" text-anchor="middle" '
+            f'<text x="{centre}" y="{fmt(y(value) - 4)}" text-anchor="middle" '
             f'fill="{AXIS_COLOUR}">{value}</text>'
         )
         add(
