@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, redirect, request, url_for
@@ -56,3 +57,21 @@ def gate(bp: Blueprint, *roles: str) -> None:
             db.session.commit()
             abort(404)
         return None
+
+
+# Upload pages take files of up to 5 MB; the app-wide request limit (MAX_CONTENT_LENGTH, 2 MiB)
+# is raised for them only, so a file of 5 MB + 1 byte reaches the form or service and gets its
+# own message, and anything larger than this gets the 413 page.
+UPLOAD_MAX_CONTENT_LENGTH = 6 * 1024 * 1024
+
+
+def allow_uploads(bp: Blueprint, *endpoints: str) -> None:
+    """Raise the request body limit of ``endpoints`` (``blueprint.view`` names) to 6 MiB."""
+    wanted = frozenset(endpoints)
+
+    @bp.url_value_preprocessor
+    def _raise_limit(endpoint: str | None, _values: dict[str, Any] | None) -> None:
+        # URL value preprocessors run before every before_request function, CSRF's form check
+        # included, so the raised limit is in place before anything reads the body.
+        if endpoint in wanted:
+            request.max_content_length = UPLOAD_MAX_CONTENT_LENGTH

@@ -26,19 +26,10 @@ from portal.services import batches as service
 from portal.services.errors import Refused
 from portal.services.queries import get_scoped_or_404, scope_of
 from portal.views.downloads import receipt_download
+from portal.views.guards import allow_uploads
 from portal.views.org import bp
 
-# The app-wide request limit is raised for the upload only, so a file of 5 MB + 1 byte reaches
-# the service and gets its clear message; a larger request gets the 413 page.
-UPLOAD_MAX_CONTENT_LENGTH = 6 * 1024 * 1024
-UPLOAD_ENDPOINT = "org.batch_upload"
-
-
-@bp.url_value_preprocessor
-def _raise_batch_upload_limit(endpoint: str | None, _values: dict[str, Any] | None) -> None:
-    # Runs before every before_request function (CSRF's form check included).
-    if endpoint == UPLOAD_ENDPOINT:
-        request.max_content_length = UPLOAD_MAX_CONTENT_LENGTH
+allow_uploads(bp, "org.batch_upload")
 
 
 @bp.context_processor

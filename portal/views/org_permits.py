@@ -22,21 +22,10 @@ from portal.services import permit_applications as service
 from portal.services.errors import Refused
 from portal.services.queries import get_scoped_or_404, scope_of
 from portal.views.downloads import document_download, receipt_download
+from portal.views.guards import allow_uploads
 from portal.views.org import bp
 
-# The app-wide request limit (MAX_CONTENT_LENGTH, 2 MiB) is raised for the upload pages only, so
-# a 5 MB + 1 byte floor plan reaches the form and gets its own message; anything larger than
-# this gets the 413 page.
-UPLOAD_MAX_CONTENT_LENGTH = 6 * 1024 * 1024
-UPLOAD_ENDPOINTS = frozenset({"org.permit_renew", "org.permit_application_answer"})
-
-
-@bp.url_value_preprocessor
-def _raise_upload_limit(endpoint: str | None, _values: dict[str, Any] | None) -> None:
-    # URL value preprocessors run before every before_request function, CSRF's form check
-    # included, so the raised limit is in place before anything reads the body.
-    if endpoint in UPLOAD_ENDPOINTS:
-        request.max_content_length = UPLOAD_MAX_CONTENT_LENGTH
+allow_uploads(bp, "org.permit_renew", "org.permit_application_answer")
 
 
 @bp.context_processor
