@@ -20,11 +20,11 @@ from datetime import timedelta
 from typing import Literal
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
 
 from portal import clock
 from portal.extensions import db
 from portal.models import IdempotencyRecord
+from portal.services.inserts import insert_unless_present
 
 KEY_MAX_LENGTH = 255
 STALE_AFTER = timedelta(minutes=5)
@@ -81,26 +81,31 @@ def _judge(record: IdempotencyRecord, digest: str) -> Claim:
 
 def claim(api_key_id: int, key: str, digest: str) -> Claim:
     """Claim ``key`` for this request: "new" (an in-flight record was added; commit it before
-    the work), or what to answer instead ("replay", "in_flight", "mismatch")."""
+    the work), or what to answer instead ("replay", "in_flight", "mismatch").
+
+    One ``INSERT … ON CONFLICT DO NOTHING`` claims a fresh key; only a key seen before is read.
+    """
+    table = IdempotencyRecord.__table__
+    record_id = insert_unless_present(
+        table,
+        {
+            "api_key_id": api_key_id,
+            "key": key,
+            "request_hash": digest,
+            "state": "in_flight",
+            "created_at": clock.now(),
+        },
+        table.c.id,
+    )
+    if record_id is not None:
+        return Claim("new", int(record_id))
     record = _existing(api_key_id, key)
-    if record is not None:
-        judged = _judge(record, digest)
-        if judged.state == "in_flight" and _take_over(record.id):
-            return Claim("new", record.id)
-        return judged
-    try:
-        with db.session.begin_nested():
-            record = IdempotencyRecord(
-                api_key_id=api_key_id, key=key, request_hash=digest, state="in_flight"
-            )
-            db.session.add(record)
-    except IntegrityError:
-        # Another request claimed the key between our read and insert.
-        record = _existing(api_key_id, key)
-        if record is None:  # pragma: no cover - it was there a moment ago
-            raise
-        return _judge(record, digest)
-    return Claim("new", record.id)
+    if record is None:  # pragma: no cover - released between our insert and this read
+        return Claim("in_flight")
+    judged = _judge(record, digest)
+    if judged.state == "in_flight" and _take_over(record.id):
+        return Claim("new", record.id)
+    return judged
 
 
 def _take_over(record_id: int) -> bool:
@@ -121,14 +126,18 @@ def _take_over(record_id: int) -> bool:
 
 def complete(record_id: int, status: int, headers: dict[str, str], body: str) -> None:
     """Store the final response (in the transaction of the work itself)."""
-    record = db.session.get(IdempotencyRecord, record_id)
-    if record is None:  # pragma: no cover - released by someone else
-        return
-    record.state = "done"
-    record.response_status = status
-    record.response_headers = json.dumps(headers, sort_keys=True)
-    record.response_body = body
-    record.completed_at = clock.now()
+    db.session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.id == record_id)
+        .values(
+            state="done",
+            response_status=status,
+            response_headers=json.dumps(headers, sort_keys=True),
+            response_body=body,
+            completed_at=clock.now(),
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 KEEP_FOR = timedelta(hours=24)

@@ -16,14 +16,14 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import Insert, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 
 from portal.domain.permits import REMINDER_DAYS, HeldPermit, is_renewed, reminder_due
 from portal.extensions import db
 from portal.models import Organisation, Permit, PermitReminder, User
 from portal.notifications.outbox import enqueue_email
 from portal.services import audit
+from portal.services.inserts import insert_unless_present
 
 # The page where a holder sees its permits and applies for renewal (organisation area).
 PERMITS_PATH = "/organisatie/vergunningen"
@@ -38,18 +38,7 @@ def _claim(permit_id: int, valid_until: date, days_before: int, day: date) -> bo
         "sent_for_day": day,
     }
     table = PermitReminder.__table__
-    dialect = db.session.connection().dialect.name
-    stmt: Insert
-    if dialect == "postgresql":
-        stmt = postgresql.insert(table).values(**values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing()
-    else:  # pragma: no cover - the portal runs on PostgreSQL and SQLite only
-        stmt = insert(table).values(**values)
-    # RETURNING tells whether this run's insert took the row (rowcount is not reliable for an
-    # insert that did nothing on every driver).
-    taken = db.session.execute(stmt.returning(table.c.permit_id)).first()
-    return taken is not None
+    return insert_unless_present(table, values, table.c.permit_id) is not None
 
 
 def _locale_for(organisation: Organisation) -> str:

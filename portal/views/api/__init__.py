@@ -33,6 +33,18 @@ def current_key() -> ApiKey:
     return key  # type: ignore[no-any-return]
 
 
+def commit_keeping_key() -> None:
+    """Commit, but keep the request's API key loaded: the key is read once per request instead
+    of again after every commit (it was checked valid at the start of this request)."""
+    key = g.get("api_key")
+    db.session.flush()
+    if key is not None and key in db.session:
+        db.session.expunge(key)
+    db.session.commit()
+    if key is not None:
+        db.session.add(key)
+
+
 def _bearer() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
@@ -91,10 +103,11 @@ def _authenticate() -> None:
         int(current_app.config["API_RATE_WINDOW_SECONDS"]),
     )
     apikeys.touch(key)
-    db.session.commit()
-    if not limit.allowed:
-        raise ApiProblem(429, headers={"Retry-After": str(limit.retry_after)})
     g.api_key = key
+    commit_keeping_key()
+    if not limit.allowed:
+        g.api_key = None
+        raise ApiProblem(429, headers={"Retry-After": str(limit.retry_after)})
 
 
 @bp.after_request

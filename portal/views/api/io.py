@@ -18,6 +18,7 @@ from portal.domain.errors import Problem
 from portal.extensions import db
 from portal.services import idempotency
 from portal.services.errors import Refused
+from portal.views.api import commit_keeping_key
 from portal.views.api.errors import ApiProblem, problem_body
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -165,7 +166,7 @@ def idempotent(work: Callable[[], Response]) -> Response:
     api_key = g.api_key
     digest = idempotency.request_hash(request.method, request.full_path.rstrip("?"), raw_body())
     claim = idempotency.claim(api_key.id, key_text, digest)
-    db.session.commit()
+    commit_keeping_key()
     if claim.state == "mismatch":
         raise ApiProblem(422, "idempotency.mismatch")
     if claim.state == "in_flight":
