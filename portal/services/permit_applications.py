@@ -20,7 +20,6 @@ municipality's active municipal admins. Nothing here commits.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -32,14 +31,13 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import clock
 from portal.domain import permit_applications as rules
-from portal.domain.declarations import Filing, effective_occupancy
+from portal.domain.declarations import effective_occupancy
 from portal.domain.errors import Problem
 from portal.domain.occupancy import total_on
 from portal.domain.permits import permit_state
 from portal.domain.receipt_codes import canonical_json, new_verification_code, snapshot_sha256
 from portal.extensions import db
 from portal.models import (
-    Declaration,
     Permit,
     PermitApplication,
     PermitApplicationMessage,
@@ -55,6 +53,7 @@ from portal.services.declarations import lock_address, next_reference
 from portal.services.errors import Refused
 from portal.services.flags import evaluate_address, sync_flag
 from portal.services.queries import Scope, scoped
+from portal.services.reevaluation import filings_by_address
 
 RECEIPT_KIND = "permit_application"
 
@@ -78,22 +77,8 @@ def declared_totals(address_ids: Iterable[int], day: date) -> dict[int, int]:
     """The occupants declared on ``day`` per address, summed over ALL organisations' filings in
     force (amendments and ends supersede earlier filings, as in the occupancy rules)."""
     ids = sorted(set(address_ids))
-    filings: dict[int, list[Filing]] = defaultdict(list)
-    if ids:
-        rows = db.session.execute(
-            select(
-                Declaration.address_id,
-                Declaration.id,
-                Declaration.organisation_id,
-                Declaration.occupants,
-                Declaration.start_date,
-                Declaration.end_date,
-                Declaration.supersedes_id,
-            ).where(Declaration.address_id.in_(ids))
-        ).all()
-        for address_id, *fields in rows:
-            filings[address_id].append(Filing(*fields))
-    return {i: total_on(day, effective_occupancy(filings[i])) for i in ids}
+    filings = filings_by_address(ids, day) if ids else {}
+    return {i: total_on(day, effective_occupancy(filings.get(i, []))) for i in ids}
 
 
 def state_of(permit: Permit, today: date | None = None) -> str:

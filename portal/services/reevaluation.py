@@ -171,8 +171,8 @@ def bulk_rows(statement: Any) -> Sequence[Any]:
     return db.session.connection().execute(statement).all()
 
 
-def load_inputs(ids: Sequence[int], day: date) -> dict[int, _Inputs]:
-    """Register facts, occupancy in force from ``day`` on, and valid permits, for ``ids``."""
+def filings_by_address(ids: Sequence[int], day: date) -> dict[int, list[Filing]]:
+    """The filings of ``ids`` that can matter from ``day`` on, per address (one bulk query)."""
     filings: dict[int, list[Filing]] = defaultdict(list)
     # A filing that ended before the day matters only when it is a successor: it still cuts off
     # its predecessor (an end filing keeps the start and carries the last day).
@@ -195,6 +195,12 @@ def load_inputs(ids: Sequence[int], day: date) -> dict[int, _Inputs]:
         )
     ):
         filings[address_id].append(Filing(*row))
+    return filings
+
+
+def load_inputs(ids: Sequence[int], day: date) -> dict[int, _Inputs]:
+    """Register facts, occupancy in force from ``day`` on, and valid permits, for ``ids``."""
+    filings = filings_by_address(ids, day)
     permits: dict[int, list[PermitFacts]] = defaultdict(list)
     for address_id, *row in bulk_rows(
         select(
