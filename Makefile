@@ -7,7 +7,7 @@ MO := $(PO:.po=.mo)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test e2e lint typecheck format bench ci install translations extract-messages serve
+.PHONY: run test e2e lint typecheck security-check format bench drills ci install translations extract-messages serve
 
 ## Set up (first time: .venv, dependencies, Debian libraries when root), migrate, load the demo
 ## data and serve the portal at http://127.0.0.1:5000
@@ -44,6 +44,12 @@ format: install
 typecheck: install
 	$(BIN)/mypy
 
+## Static security checks (SECURITY.md T22): bandit, medium and high severity, 0 findings; the
+## installed packages against security/known-bad.txt. pip-audit needs the network: not run here.
+security-check: install
+	$(BIN)/bandit -c pyproject.toml -r portal wsgi.py -ll -q
+	$(BIN)/pytest -p no:cacheprovider -q tests/unit/test_supply_chain.py
+
 ## Refresh the message catalogue after changing texts: extract, then update the .po files.
 extract-messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o portal/translations/messages.pot .
@@ -54,6 +60,13 @@ extract-messages: install
 ## QUICK=1: 1/100 scale and short loads (about a minute; CI runs it, times are not judged).
 bench: install
 	$(BIN)/python bench/run.py $(if $(QUICK),--quick) $(BENCH_ARGS)
+
+## Crash drill (kill -9 gunicorn workers during 1,000 API filings) and restore drill (pg_dump -Fc,
+## pg_restore, checksums, smoke test) on PostgreSQL (SECURITY.md T2, T17; docs/operations.md).
+## Skips when PostgreSQL is unreachable unless DRILLS_REQUIRED=1; exits non-zero on a failure.
+drills: install
+	$(BIN)/python -m drills.crash $(DRILL_ARGS)
+	$(BIN)/python -m drills.restore
 
 ci:
 	bash .ci/run

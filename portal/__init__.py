@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,7 +10,13 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.extensions import babel, csrf, db, login_manager, migrate
-from portal.settings import check_production, load_settings
+from portal.settings import (
+    ConfigError,
+    check_production,
+    cookie_settings,
+    database_role_problem,
+    load_settings,
+)
 
 MIGRATIONS_DIR = __path__[0] + "/migrations"
 
@@ -20,15 +27,13 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     check_production(settings)
 
     app = Flask(__name__, instance_relative_config=True)
+    _quiet_sql_rows()
     app.config.update(settings)
     production = settings["ENV"] == "production"
+    app.config.update(cookie_settings(settings))
     app.config.update(
         SQLALCHEMY_DATABASE_URI=settings["DATABASE_URL"],
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings["DATABASE_URL"]),
-        SESSION_COOKIE_NAME="__Host-session" if production else "session",
-        SESSION_COOKIE_SECURE=production,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_DURATION=0,
         WTF_CSRF_TIME_LIMIT=3600,
         BABEL_DEFAULT_LOCALE=settings["DEFAULT_LOCALE"],
@@ -45,6 +50,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from portal import models  # noqa: F401  (register the tables)
 
     db.init_app(app)
+    if production:
+        _check_database_role(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -59,10 +66,49 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
+def _check_database_role(app: Flask) -> None:
+    """Refuse to start in production as a PostgreSQL superuser (SECURITY.md T19)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with app.app_context():
+            try:
+                with db.engine.connect() as connection:
+                    problem = database_role_problem(connection)
+            finally:
+                db.engine.dispose()  # no connection is carried into forked workers
+    except SQLAlchemyError as exc:
+        raise ConfigError(
+            "Refusing to start in production: could not connect to DATABASE_URL to check the "
+            f"database role ({type(exc).__name__})"
+        ) from None
+    if problem:
+        raise ConfigError("Refusing to start in production: " + problem)
+
+
+class _NoResultRows(logging.Filter):
+    """Drop SQLAlchemy's DEBUG records of fetched rows ("Row (...)"): they would carry stored
+    secrets (TOTP seeds, mail bodies with links) into the log when an operator turns the SQL log
+    up to DEBUG. The statements themselves stay, with their parameters hidden."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.levelno <= logging.DEBUG and str(record.msg).startswith(("Row ", "Col "))
+        )
+
+
+def _quiet_sql_rows() -> None:
+    engine_log = logging.getLogger("sqlalchemy.engine.Engine")
+    if not any(isinstance(f, _NoResultRows) for f in engine_log.filters):
+        engine_log.addFilter(_NoResultRows())
+
+
 def _engine_options(url: str) -> dict[str, Any]:
+    # hide_parameters: SQL parameters (TOTP seeds, mail bodies with links, …) never appear in
+    # SQLAlchemy's statement log or in its error messages (SECURITY.md T15, ASVS 16.2.5).
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 15}}
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}
+        return {"connect_args": {"timeout": 15}, "hide_parameters": True}
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5, "hide_parameters": True}
 
 
 def _ensure_dir(path: str) -> None:

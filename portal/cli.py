@@ -229,11 +229,17 @@ def register_cli(app: Flask) -> None:
     ):
         app.cli.add_command(group)
     from portal.cli_api import apikeys_cli
+    from portal.cli_security import check_deploy
+
+    app.cli.add_command(check_deploy)
     from portal.cli_permits import daily_cli, permits_cli
     from portal.cli_statistics import statistics_cli
 
     for group in (permits_cli, daily_cli, apikeys_cli, statistics_cli):
         app.cli.add_command(group)
+    from portal.cli_retention import retention_cli
+
+    app.cli.add_command(retention_cli)
 
 
 @demo_cli.command("totp-code")

@@ -53,19 +53,31 @@ def _tenant(
 @click.option("--org", "org", help="KvK number of the organisation.")
 @click.option("--municipality", help="CBS code of the municipality, e.g. GM0344.")
 @click.option("--name", default="API key", show_default=True, help="What the key is for.")
-def apikeys_create(org: str | None, municipality: str | None, name: str) -> None:
+@click.option(
+    "--days",
+    type=int,
+    default=None,
+    help="Days until the key expires (default API_KEY_DEFAULT_DAYS, at most API_KEY_MAX_DAYS).",
+)
+def apikeys_create(org: str | None, municipality: str | None, name: str, days: int | None) -> None:
     """Create a key and print it ONCE (only its hash is stored)."""
     from portal.services import apikeys
 
     organisation, mun = _tenant(org, municipality)
     try:
-        new = apikeys.create_key(name, organisation=organisation, municipality=mun)
+        new = apikeys.create_key(
+            name, organisation=organisation, municipality=mun, lifetime_days=days
+        )
     except Refused as exc:
         db.session.rollback()
         click.echo(f"error: {message(exc.problems[0].code)}", err=True)
         sys.exit(1)
     db.session.commit()
-    click.echo(f"created key {new.key.prefix}… ({new.key.name}); it is shown only this once:")
+    expires = f"{new.key.expires_at:%Y-%m-%d %H:%M} UTC" if new.key.expires_at else "never"
+    click.echo(
+        f"created key {new.key.prefix}… ({new.key.name}), expires {expires}; "
+        "it is shown only this once:"
+    )
     click.echo(new.secret)
 
 
@@ -85,8 +97,13 @@ def apikeys_list(org: str | None, municipality: str | None) -> None:
         scope = Scope("municipality", mun.id)
     for key in apikeys.keys_of(scope):
         used = key.last_used_at.isoformat(timespec="minutes") if key.last_used_at else "never"
-        state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "active"
-        click.echo(f"{key.prefix}  {state:<18}  last used {used:<22}  {key.name}")
+        expires = f"{key.expires_at:%Y-%m-%d}" if key.expires_at else "never"
+        state = apikeys.state(key)
+        if state == "revoked" and key.revoked_at is not None:
+            state = f"revoked {key.revoked_at:%Y-%m-%d}"
+        click.echo(
+            f"{key.prefix}  {state:<18}  expires {expires:<10}  last used {used:<22}  {key.name}"
+        )
 
 
 @apikeys_cli.command("revoke")

@@ -92,8 +92,6 @@ def daily_run(day: object) -> None:
     """Re-evaluate flags, send permit reminders, write inspector digests, clear what has expired;
     commits after each step."""
     from portal.notifications.alerts import enqueue_digests
-    from portal.services.batches import purge_abandoned_uploads
-    from portal.services.idempotency import purge_old_records
     from portal.services.permit_reminders import send_permit_reminders
     from portal.services.reevaluation import reevaluate
 
@@ -112,8 +110,13 @@ def daily_run(day: object) -> None:
     statistics = refresh_recent(when)  # type: ignore[arg-type]
     db.session.commit()
     click.echo(f"statistics rows written: {statistics}")
-    uploads, records = purge_abandoned_uploads(), purge_old_records()
+    from portal.services.retention import purge
+
+    purged = purge()  # every RETENTION_* period, idempotency records and uploads (24 h)
     db.session.commit()
+    uploads = purged.counts["batch_upload"]
+    records = purged.counts["idempotency_record"]
     click.echo(
-        f"removed: {uploads} abandoned uploads (> 24 h), {records} idempotency records (> 24 h)"
+        f"removed: {uploads} abandoned uploads (> 24 h), {records} idempotency records (> 24 h);"
+        f" {purged.describe()}"
     )

@@ -30,5 +30,9 @@ def statistics_refresh(month: str | None) -> None:
         if first > today:
             raise click.BadParameter("a month in the future has no figures", param_hint="--month")
         rows = refresh_month(first, today)
+        from portal.services.statistics import is_sealed
+
+        if is_sealed(first, today):
+            click.echo(f"{month} is kept as published: its source records may have been purged")
     db.session.commit()
     click.echo(f"statistics rows written: {rows}")

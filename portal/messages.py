@@ -341,6 +341,11 @@ MESSAGES = {
     "statistics.format": _l("Choose json or csv."),
     "statistics.month_format": _l("Enter a month as YYYY-MM, for example 2026-03."),
     "statistics.month_unknown": _l("There are no published figures for this month."),
+    # --- ratelimits ---
+    "login.locked": _l(
+        "Too many login attempts. Logging in is paused for a while; try again in half an hour."
+    ),
+    "apikey.lifetime": _l("Choose a lifetime in days within the range shown at the field."),
 }
 
 

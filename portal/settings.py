@@ -75,7 +75,17 @@ def load_settings(
         settings[key] = value
 
     settings["DATABASE_URL"] = normalise_database_url(str(settings["DATABASE_URL"]))
+    check_retention(settings)
     return settings
+
+
+def check_retention(settings: Mapping[str, Any]) -> None:
+    """Refuse unusable retention periods (RETENTION_* days; the audit trail at least 365)."""
+    from portal.domain.retention import problems
+
+    found = problems(settings)
+    if found:
+        raise ConfigError("; ".join(found))
 
 
 def normalise_database_url(url: str) -> str:
@@ -86,22 +96,92 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def cookie_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The session cookie, derived from ENV: ``__Host-session``, Secure, HttpOnly, SameSite=Lax,
+    Path=/ and no Domain in production (SECURITY.md T14). An explicit value in ``settings`` wins,
+    which is how tests (and check_production) see an unsafe one."""
+    production = settings.get("ENV") == "production"
+    derived: dict[str, Any] = {
+        "SESSION_COOKIE_NAME": "__Host-session" if production else "session",
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
+    }
+    return {key: settings.get(key, value) for key, value in derived.items()}
+
+
+def production_checks(settings: Mapping[str, Any]) -> list[tuple[str, str | None]]:
+    """Each production check as (what is checked, the problem or None). SECURITY.md T19."""
+    secret = str(settings.get("SECRET_KEY") or "")
+    url = str(settings.get("DATABASE_URL", ""))
+    cookies = cookie_settings(settings)
+    checks: list[tuple[str, str | None]] = [
+        (
+            "SECRET_KEY is long and not the default",
+            None
+            if secret != DEV_SECRET and len(secret.encode()) >= MIN_SECRET_LENGTH
+            else f"SECRET_KEY is the default or shorter than {MIN_SECRET_LENGTH} bytes; "
+            "set PORTAL_SECRET_KEY to a long random value",
+        ),
+        ("DEBUG is off", "DEBUG is on; set PORTAL_DEBUG=false" if settings.get("DEBUG") else None),
+        (
+            "DATABASE_URL is PostgreSQL",
+            None
+            if url.startswith("postgresql")
+            else "DATABASE_URL is SQLite or unknown; production runs on PostgreSQL "
+            "(set PORTAL_DATABASE_URL=postgresql+psycopg://…)",
+        ),
+        (
+            "PUBLIC_BASE_URL is https",
+            None
+            if str(settings.get("PUBLIC_BASE_URL", "")).startswith("https://")
+            else "PUBLIC_BASE_URL must start with https:// in production",
+        ),
+        (
+            "SESSION_COOKIE_SECURE is on",
+            None
+            if cookies["SESSION_COOKIE_SECURE"] is True
+            else "SESSION_COOKIE_SECURE is false; session cookies must only travel over https",
+        ),
+        (
+            "the session cookie is __Host- (HttpOnly, SameSite, no Domain)",
+            None
+            if str(cookies["SESSION_COOKIE_NAME"]).startswith("__Host-")
+            and cookies["SESSION_COOKIE_HTTPONLY"] is True
+            and cookies["SESSION_COOKIE_SAMESITE"] in ("Lax", "Strict")
+            and cookies["SESSION_COOKIE_DOMAIN"] in (None, False)
+            and cookies["SESSION_COOKIE_PATH"] == "/"
+            else "SESSION_COOKIE_NAME/HTTPONLY/SAMESITE/DOMAIN/PATH are not the __Host- defaults",
+        ),
+    ]
+    return checks
+
+
 def check_production(settings: Mapping[str, Any]) -> None:
-    """Refuse to run production with a default or short secret key or with debug on."""
+    """Refuse to run production with an insecure setting; the message names each setting."""
     if settings.get("ENV") != "production":
         return
-    secret = str(settings.get("SECRET_KEY") or "")
-    problems = []
-    if secret == DEV_SECRET or len(secret) < MIN_SECRET_LENGTH:
-        problems.append(
-            f"SECRET_KEY is the default or shorter than {MIN_SECRET_LENGTH} characters; "
-            "set PORTAL_SECRET_KEY to a long random value"
-        )
-    if settings.get("DEBUG"):
-        problems.append("DEBUG is on; set PORTAL_DEBUG=false")
-    if str(settings.get("DATABASE_URL", "")).startswith("sqlite"):
-        problems.append("DATABASE_URL is SQLite; production runs on PostgreSQL")
-    if not str(settings.get("PUBLIC_BASE_URL", "")).startswith("https://"):
-        problems.append("PUBLIC_BASE_URL must start with https:// in production")
+    problems = [problem for _name, problem in production_checks(settings) if problem]
     if problems:
         raise ConfigError("Refusing to start in production: " + "; ".join(problems))
+
+
+SUPERUSER_QUERY = "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+
+
+def database_role_problem(connection: Any) -> str | None:
+    """The problem with the database role the portal runs as, or None (SECURITY.md T19): on
+    PostgreSQL it must not be a superuser (a superuser may alter the audit trigger, read files
+    and run programs on the database server)."""
+    from sqlalchemy import text
+
+    if connection.dialect.name != "postgresql":
+        return None
+    if connection.execute(text(SUPERUSER_QUERY)).scalar():
+        return (
+            "the database user in DATABASE_URL is a PostgreSQL superuser; "
+            "run the portal as an ordinary role (the owner of its tables, NOSUPERUSER)"
+        )
+    return None

@@ -9,6 +9,7 @@ from flask import Flask, g, has_request_context, render_template, request, url_f
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
+from werkzeug.exceptions import HTTPException
 
 from portal import labels
 from portal.extensions import babel, db, login_manager
@@ -30,7 +31,7 @@ def select_locale() -> str:
     supported = current_app.config["LOCALES"]
     if not has_request_context():
         return str(current_app.config["DEFAULT_LOCALE"])
-    wanted = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
+    wanted = request.args.get("lang") or request.cookies.get(lang_cookie_name(current_app))
     if wanted in supported:
         return str(wanted)
     return str(current_app.config["DEFAULT_LOCALE"])
@@ -43,6 +44,7 @@ def init_web(app: Flask) -> None:
     _init_templates(app)
     _init_errors(app)
     _init_headers(app)
+    _init_input_guard(app)
 
     from portal.views import register_blueprints
 
@@ -140,6 +142,7 @@ def _init_errors(app: Flask) -> None:
         404: _l("Page not found"),
         405: _l("This action is not possible here"),
         413: _l("The upload is too large"),
+        429: _l("Too many requests"),
         500: _l("Something went wrong on our side"),
     }
 
@@ -156,33 +159,94 @@ def _init_errors(app: Flask) -> None:
     for code in titles:
         app.register_error_handler(code, render_error)
 
+    def other_http_error(error: Any) -> Any:
+        """A code without a page of its own (401, 409, 415, 422, …): under /api a problem too,
+        for every code (abort() in app-level code or a before_request hook would otherwise give
+        werkzeug's HTML page there); elsewhere werkzeug's plain page."""
+        from portal.views.api.errors import from_any_error, is_api_request
+
+        return from_any_error(error) if is_api_request() else error
+
+    app.register_error_handler(HTTPException, other_http_error)
+
+
+# SECURITY.md T14. No inline script or style anywhere (tests/web/test_security_headers.py checks
+# the templates and the pages), so neither script-src nor style-src needs 'unsafe-inline'.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=()"
+)
+# Pages behind a login: never kept by a browser or proxy cache, even without a session cookie.
+AUTHENTICATED_AREAS = ("/organisatie", "/inspectie", "/gemeente", "/beheer", "/account", "/api/")
+
+
+def lang_cookie_name(app: Flask) -> str:
+    """``__Host-lang`` where cookies are Secure (production: Path=/, no Domain), else ``lang``."""
+    return "__Host-lang" if app.config["SESSION_COOKIE_SECURE"] else LANG_COOKIE
+
+
+def _init_input_guard(app: Flask) -> None:
+    """Refuse a NUL character anywhere in a web request's parameters with 400 (SECURITY.md T7):
+    PostgreSQL cannot hold one in text, so it would otherwise fail deep inside a query as a 500.
+    The API refuses it per field with a 422 problem (views/api/io.py)."""
+    from flask import abort
+
+    @app.before_request
+    def _refuse_nul() -> None:
+        if request.path.startswith("/api/") or request.endpoint == "static":
+            return
+        if "\x00" in request.path:
+            abort(400)
+        values = [*request.args.items(multi=True)]
+        if request.method in ("POST", "PUT", "PATCH"):
+            values += request.form.items(multi=True)
+            values += [
+                (name, file.filename or "") for name, file in request.files.items(multi=True)
+            ]
+        if any("\x00" in name or "\x00" in value for name, value in values):
+            abort(400)
+
 
 def _init_headers(app: Flask) -> None:
     @app.after_request
     def _security_headers(response: Any) -> Any:
         headers = response.headers
-        headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
-            "form-action 'self'; frame-ancestors 'none'",
-        )
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")
-        if app.config["ENV"] == "production":
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if getattr(g, "_login_user", None) is not None or request.path.startswith(
-            ("/organisatie", "/inspectie", "/gemeente", "/beheer", "/account")
+        headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        # Browsers ignore HSTS over plain http, so it is sent always (and can be tested).
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if (
+            response.mimetype
+            and response.mimetype.startswith("text/")
+            and ("charset" not in (response.content_type or ""))
+        ):
+            response.content_type = f"{response.mimetype}; charset=utf-8"
+        user = g.get("_login_user")
+        if (user is not None and user.is_authenticated) or request.path.startswith(
+            AUTHENTICATED_AREAS
         ):
             headers["Cache-Control"] = "no-store"
+        elif request.endpoint != "static":
+            # Public pages carry CSRF tokens tied to the session: not for shared caches either.
+            headers.setdefault("Cache-Control", "no-store")
         wanted = request.args.get("lang")
-        if wanted in app.config["LOCALES"] and request.cookies.get(LANG_COOKIE) != wanted:
+        cookie = lang_cookie_name(app)
+        if wanted in app.config["LOCALES"] and request.cookies.get(cookie) != wanted:
             response.set_cookie(
-                LANG_COOKIE,
+                cookie,
                 wanted,
                 max_age=365 * 24 * 3600,
+                path="/",
                 samesite="Lax",
-                secure=app.config["ENV"] == "production",
+                secure=app.config["SESSION_COOKIE_SECURE"],
                 httponly=True,
             )
         return response

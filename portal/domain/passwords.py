@@ -1,6 +1,6 @@
 """Password policy (domain layer): long enough, not common, not the account's own name.
 
-No composition rules (ASVS 6.2.5); a minimum length (issue: at least 12) and a refusal of the
+No composition rules (ASVS 6.2.5); a minimum length (configured; 15 by default) and a refusal of the
 most common passwords (ASVS 6.2.4) — the list is passed in, so this stays pure.
 """
 

@@ -52,7 +52,7 @@ class SignUpForm(FlaskForm):
     )
     password = PasswordField(
         _l("Password"),
-        description=_l("At least 12 characters. A sentence of several words is easy to remember."),
+        description=_l("At least 15 characters. A sentence of several words is easy to remember."),
         validators=[InputRequired(REQUIRED)],
     )
     password_repeat = PasswordField(
@@ -82,7 +82,7 @@ class EmailForm(FlaskForm):
 class NewPasswordForm(FlaskForm):
     password = PasswordField(
         _l("New password"),
-        description=_l("At least 12 characters. A sentence of several words is easy to remember."),
+        description=_l("At least 15 characters. A sentence of several words is easy to remember."),
         validators=[InputRequired(REQUIRED)],
     )
     password_repeat = PasswordField(

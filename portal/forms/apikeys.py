@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import InputRequired
+from wtforms import IntegerField, StringField
+from wtforms.validators import InputRequired, Optional
 
 
 class NewKeyForm(FlaskForm):
@@ -14,6 +14,9 @@ class NewKeyForm(FlaskForm):
         description=_l("What uses the key, for example “Planning system”. At most 100 characters."),
         validators=[InputRequired(_l("This field is required."))],
     )
+    # The range (1 to API_KEY_MAX_DAYS) is checked by services.apikeys.create_key; left empty,
+    # the default applies. The view fills in the default and a description with the maximum.
+    lifetime_days = IntegerField(_l("Valid for (days)"), validators=[Optional()])
 
 
 class RevokeKeyForm(FlaskForm):

@@ -43,6 +43,8 @@ class ApiKey(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # After this moment the key no longer authenticates (None: no expiry date).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     organisation: Mapped[Organisation | None] = relationship()

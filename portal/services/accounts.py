@@ -22,7 +22,7 @@ from portal.extensions import db
 from portal.models import Municipality, Organisation, User
 from portal.models.user import MUNICIPAL_ROLES, ORG_ROLES, ROLES
 from portal.notifications.outbox import enqueue_email
-from portal.services import audit
+from portal.services import audit, limits
 from portal.services.errors import Refused
 from portal.services.passwords import (
     check_password_policy,
@@ -187,20 +187,27 @@ def authenticate(raw_email: str, password: str) -> User:
     """The user for these credentials, or Refused with a neutral reason."""
     try:
         email = normalise_email(raw_email)
+        label = email
     except InvalidValue:
         email = (raw_email or "").strip().lower()[:254]
+        # What was typed is not an email address; it may be a password typed in the wrong
+        # field, so the audit trail does not keep it (SECURITY.md T15: no secrets logged).
+        label = "invalid-email"
+    limits.check_login_allowed(email)  # lockout and per-address limit (T10), before the password
     user = find_user_by_email(email) if email else None
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
         audit.record(
             "login",
             actor=user if user else None,
-            actor_label=email,
+            actor_label=label,
             result="failed",
             object_type="user",
-            object_id=user.id if user else "",
+            object_id=user.id if user else "unknown",
         )
+        limits.login_failed(email, user, label)
         raise Refused.one("email", "login.failed")
+    limits.login_succeeded(email)
     if user.email_verified_at is None:
         audit.record(
             "login", actor=user, result="unverified", object_type="user", object_id=user.id
@@ -220,13 +227,16 @@ def request_password_reset(raw_email: str) -> None:
     except InvalidValue as exc:
         raise Refused.one("email", exc.code) from exc
     user = find_user_by_email(email)
+    allowed = limits.password_reset_allowed(email)  # beyond the limits: nothing sent, same answer
     audit.record(
         "password_reset_requested",
         actor=user,
         actor_label=email,
-        result="ok" if user else "unknown",
+        object_type="user",
+        object_id=user.id if user else "unknown",
+        result=("ok" if user else "unknown") if allowed else "rate_limited",
     )
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or not allowed:
         return
     token = issue_token(user, "reset_password")
     enqueue_email(

@@ -275,7 +275,7 @@ class LookupResult:
 def _unit_order(address: Address) -> tuple[str, int, int, str]:
     # Numeric additions in number order (2 before 10), then the rest alphabetically (BS, H, I, II).
     addition = address.house_number_addition
-    if addition.isdigit():
+    if addition.isascii() and addition.isdigit():
         return (address.house_letter, 0, int(addition), "")
     return (address.house_letter, 0 if not addition else 1, 0, addition)
 

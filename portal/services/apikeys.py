@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from portal import clock
@@ -58,11 +59,18 @@ def create_key(
     organisation: Organisation | None = None,
     municipality: Municipality | None = None,
     created_by: User | None = None,
+    lifetime_days: int | None = None,
 ) -> NewKey:
-    """A new key for one organisation or one municipality (flushed; caller commits)."""
+    """A new key for one organisation or one municipality (flushed; caller commits).
+
+    It expires after ``lifetime_days`` (default API_KEY_DEFAULT_DAYS, at most API_KEY_MAX_DAYS).
+    """
     if (organisation is None) == (municipality is None):
         raise ValueError("a key belongs to exactly one organisation or one municipality")
     clean = _clean_name(name)
+    days = default_lifetime_days() if lifetime_days is None else lifetime_days
+    if not 1 <= days <= max_lifetime_days():
+        raise Refused.one("lifetime_days", "apikey.lifetime")
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(
         name=clean,
@@ -71,6 +79,7 @@ def create_key(
         organisation_id=organisation.id if organisation is not None else None,
         municipality_id=municipality.id if municipality is not None else None,
         created_by_user_id=created_by.id if created_by is not None else None,
+        expires_at=clock.now() + timedelta(days=days),
     )
     db.session.add(key)
     db.session.flush()
@@ -82,9 +91,29 @@ def create_key(
         object_id=key.prefix,
         organisation_id=key.organisation_id,
         municipality_id=key.municipality_id,
-        detail=clean,
+        detail=f"{clean}; expires {key.expires_at:%Y-%m-%d}",
     )
     return NewKey(key, secret)
+
+
+def default_lifetime_days() -> int:
+    return int(current_app.config["API_KEY_DEFAULT_DAYS"])
+
+
+def max_lifetime_days() -> int:
+    return int(current_app.config["API_KEY_MAX_DAYS"])
+
+
+def is_expired(key: ApiKey) -> bool:
+    """Whether the key's expiry moment has passed (a key without one never expires)."""
+    return key.expires_at is not None and key.expires_at <= clock.now()
+
+
+def state(key: ApiKey) -> str:
+    """``active``, ``expired`` or ``revoked``, for the key lists."""
+    if key.revoked_at is not None:
+        return "revoked"
+    return "expired" if is_expired(key) else "active"
 
 
 def revoke_key(key: ApiKey, revoked_by: User | None = None) -> bool:
@@ -126,7 +155,7 @@ def touch(key: ApiKey) -> None:
 
 def scope_of_key(key: ApiKey | None) -> Scope:
     """The tenant scope a key acts in; a revoked key sees nothing."""
-    if key is None or key.revoked_at is not None:
+    if key is None or key.revoked_at is not None or is_expired(key):
         return NOTHING
     if key.organisation_id is not None:
         return Scope("organisation", key.organisation_id)

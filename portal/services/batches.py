@@ -205,6 +205,10 @@ _ADDRESS_PATHS = {
     name: f"address.{name}"
     for name in ("postcode", "house_number", "house_letter", "house_number_addition", "bag_id")
 }
+# The top-level fields of an API batch item (as POST /declarations; the address is an object).
+_ITEM_FIELDS = frozenset(
+    {"address", "bag_id"} | {f for f in rules.FIELDS if f not in _ADDRESS_PATHS}
+)
 # In JSON a value of the wrong type is named as the API names it (``field.type_*``).
 _JSON_CODES = {"number.format": "field.type_integer", "yes_no.format": "field.type_boolean"}
 _JSON_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
@@ -248,6 +252,14 @@ def check_items(items: list[object], organisation_id: int) -> BatchCheck:
         if not isinstance(address, dict):
             check.problems.append(RowProblem(index, "address", "address.one_of"))
             address = {}
+        # Unknown fields are refused, as POST /declarations does (SECURITY.md T6: no mass
+        # assignment; the API answers 422 ``field.unknown`` rather than ignoring them).
+        unknown = [name for name in item if name not in _ITEM_FIELDS] + [
+            f"address.{name}" for name in address if name not in _ADDRESS_PATHS
+        ]
+        if unknown:
+            check.problems += [RowProblem(index, name, "field.unknown") for name in unknown]
+            continue
         values = {f: item.get(f) for f in rules.FIELDS if f not in _ADDRESS_PATHS}
         values.update({f: address.get(f) for f in _ADDRESS_PATHS})
         mistyped = [

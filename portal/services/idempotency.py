@@ -6,7 +6,7 @@ constraint and is told 409 instead of filing twice. The final response is stored
 transaction as the filing, so a filing never exists without its stored response and a crash
 leaves either both or neither. A repeat with the same request replays the stored response; a
 repeat with another request gets 422. A request that ended in a server error releases its key;
-a claim still in flight after ``STALE_AFTER`` (its worker was killed: far past gunicorn's 30 s
+a claim still in flight after ``stale_after()`` (its worker was killed: far past gunicorn's 30 s
 timeout) is taken over by the next identical request, so a crash cannot block a key for ever.
 Nothing here commits.
 """
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
+from flask import current_app
 from sqlalchemy import delete, select, update
 
 from portal import clock
@@ -27,7 +28,7 @@ from portal.models import IdempotencyRecord
 from portal.services.inserts import insert_unless_present
 
 KEY_MAX_LENGTH = 255
-STALE_AFTER = timedelta(minutes=5)
+STALE_AFTER = timedelta(minutes=5)  # the default of the IDEMPOTENCY_STALE_SECONDS setting
 
 ClaimState = Literal["new", "replay", "in_flight", "mismatch"]
 
@@ -108,6 +109,13 @@ def claim(api_key_id: int, key: str, digest: str) -> Claim:
     return judged
 
 
+def stale_after() -> timedelta:
+    """How long a claim may stay in flight before another request takes it over (the setting
+    IDEMPOTENCY_STALE_SECONDS; it must stay above gunicorn's --timeout)."""
+    seconds = current_app.config.get("IDEMPOTENCY_STALE_SECONDS")
+    return STALE_AFTER if seconds is None else timedelta(seconds=int(seconds))
+
+
 def _take_over(record_id: int) -> bool:
     """Claim a stale in-flight record afresh; only one of several requests at once wins."""
     now = clock.now()
@@ -116,7 +124,7 @@ def _take_over(record_id: int) -> bool:
         .where(
             IdempotencyRecord.id == record_id,
             IdempotencyRecord.state == "in_flight",
-            IdempotencyRecord.created_at < now - STALE_AFTER,
+            IdempotencyRecord.created_at < now - stale_after(),
         )
         .values(created_at=now)
         .execution_options(synchronize_session=False)

@@ -301,8 +301,8 @@ def export_inbox(scope: Scope, user: User, filters: InboxFilter) -> bytes:
     audit.record(
         "flag.export",
         actor=user,
-        object_type="flag",
-        object_id="",
+        object_type="municipality",
+        object_id=scope.tenant_id,
         municipality_id=scope.tenant_id,
         detail=(
             f"rows={len(rows)} status={filters.status} reason={filters.reason or '-'} "

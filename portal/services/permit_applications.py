@@ -367,6 +367,7 @@ def apply_for_renewal(
         object_type="permit_application",
         object_id=application.reference,
         municipality_id=application.municipality_id,
+        detail=f"floor_plan={document.id}" if document else "",
     )
     _notify(application, "submitted", user, to_municipality=True)
     db.session.flush()
@@ -573,6 +574,7 @@ def answer(
         object_type="permit_application",
         object_id=application.reference,
         municipality_id=application.municipality_id,
+        detail=f"document={document.id}" if document else "",
     )
     _notify(application, "answered", user, to_municipality=True)
     db.session.flush()

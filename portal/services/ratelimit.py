@@ -103,3 +103,56 @@ def purge_rate_limits(older_than: datetime) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def recent_hits(key: str, window_seconds: int) -> tuple[int, int]:
+    """The hits of ``key`` in the previous window and in the current one (read only)."""
+    start = window_start(clock.now(), window_seconds)
+    previous = start - timedelta(seconds=window_seconds)
+    rows = db.session.execute(
+        select(RateLimitWindow.window_start, RateLimitWindow.hits).where(
+            RateLimitWindow.key == _stored_key(key),
+            RateLimitWindow.window_start.in_([previous, start]),
+        )
+    ).all()
+    counts = {when.astimezone(UTC): int(hits) for when, hits in rows}
+    return counts.get(previous, 0), counts.get(start, 0)
+
+
+def wait_seconds(previous: int, current: int, limit: int, window_seconds: int) -> int:
+    """Seconds until the previous and current windows hold fewer than ``limit`` hits together
+    (0: they do now). A full current window waits for the end of the next one, when it has
+    become the previous window and dropped out."""
+    if previous + current < limit:
+        return 0
+    now = clock.now()
+    end = window_start(now, window_seconds) + timedelta(seconds=window_seconds)
+    if current >= limit:
+        end += timedelta(seconds=window_seconds)
+    return max(1, math.ceil((end - now).total_seconds()))
+
+
+def hit_two_windows(key: str, limit: int, window_seconds: int) -> RateLimitResult:
+    """Count one hit of ``key``; allowed while this window and the previous one hold at most
+    ``limit`` hits together.
+
+    So no stretch of ``window_seconds`` ever lets more than ``limit`` hits through, where a
+    single fixed window lets up to twice the limit pass around its boundary. A refused client
+    waits between one and two windows.
+    """
+    hit(key, limit, window_seconds)
+    previous, current = recent_hits(key, window_seconds)
+    if previous + current <= limit:
+        return RateLimitResult(allowed=True, retry_after=0)
+    return RateLimitResult(
+        allowed=False, retry_after=wait_seconds(previous, current, limit, window_seconds)
+    )
+
+
+def forget(key: str) -> None:
+    """Drop every window of ``key`` (e.g. the failed logins of an account after a good one)."""
+    db.session.execute(
+        delete(RateLimitWindow)
+        .where(RateLimitWindow.key == _stored_key(key))
+        .execution_options(synchronize_session=False)
+    )

@@ -144,10 +144,27 @@ def _local_day(moment: datetime) -> date:
     return moment.astimezone(clock.AMSTERDAM).date()
 
 
+def is_sealed(month: date, today: date) -> bool:
+    """Published figures of a month past the retention of its sources never change again
+    (``portal.domain.retention.month_is_sealed``); a month never published may still be computed."""
+    from portal.domain.retention import month_is_sealed
+    from portal.services.retention import periods
+
+    if not month_is_sealed(first_of_month(month), today, periods()):
+        return False
+    published = select(MonthlyStatistic.id).where(MonthlyStatistic.month == first_of_month(month))
+    return db.session.execute(published.limit(1)).first() is not None
+
+
 def refresh_month(month: date, today: date | None = None) -> int:
-    """Recompute the figures of ``month`` for every municipality; returns the rows written."""
+    """Recompute the figures of ``month`` for every municipality; returns the rows written.
+
+    A month already published whose source records may have been purged (it starts more than
+    the shortest retention period of declarations and flags ago) is left as it is: 0 rows."""
     today = today or clock.today()
     month = first_of_month(month)
+    if is_sealed(month, today):
+        return 0
     following = next_month(month)
     as_of = min(following - timedelta(days=1), today)
     start, end = _start_of(month), _start_of(following)

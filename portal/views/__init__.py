@@ -17,6 +17,8 @@ def register_blueprints(app: Flask) -> None:
         admin_regions,
         api,
         apikeys,
+        audit_log,
+        disclosure,
         inspector,
         inspector_region,
         municipal,
@@ -25,6 +27,7 @@ def register_blueprints(app: Flask) -> None:
         org,
         org_batches,
         org_permits,
+        privacy,
         public,
         public_statistics,
     )
@@ -36,5 +39,6 @@ def register_blueprints(app: Flask) -> None:
         if request.endpoint != "static" and not request.path.startswith("/api/"):
             _ = current_user.is_authenticated
 
-    for module in (public, account, org, inspector, municipal, admin, api):
+    for module in (public, account, org, inspector, municipal, admin, api, disclosure):
         app.register_blueprint(module.bp)
+    app.register_blueprint(privacy.bp)

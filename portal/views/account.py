@@ -34,6 +34,7 @@ from portal.services.errors import Refused
 from portal.services.sessions import end_session, start_session
 from portal.services.tokens import peek_token
 from portal.views.guards import safe_next
+from portal.views.limits import too_many_signups
 
 bp = Blueprint("account", __name__)
 
@@ -46,6 +47,8 @@ def _notice(title: str, text: str, status: int = 200) -> tuple[str, int]:
 def signup() -> object:
     form = SignUpForm()
     if form.validate_on_submit():
+        if (limited := too_many_signups()) is not None:
+            return limited
         data = accounts.SignUp(
             organisation_name=form.organisation_name.data or "",
             kvk_number=form.kvk_number.data or "",
@@ -122,8 +125,9 @@ def login() -> object:
         try:
             user = accounts.authenticate(form.email.data or "", form.password.data or "")
         except Refused as exc:
-            db.session.commit()  # keep the audit event of the failed attempt
+            db.session.commit()  # keep the audit event and the counts of the failed attempt
             apply_refusal(form, exc)
+            return _refused_page(render_template("account/login.html", form=form), exc)
         else:
             session.clear()  # a fresh session at login (no fixation)
             start_session(user)
@@ -140,7 +144,7 @@ def login() -> object:
 
 
 def _too_many(exc: Refused) -> bool:
-    return exc.problems[0].code == "totp.too_many"
+    return exc.problems[0].code in ("totp.too_many", "login.locked")
 
 
 def _refused_page(page: str, exc: Refused) -> object:

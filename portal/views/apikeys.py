@@ -16,14 +16,21 @@ from portal.services import apikeys
 from portal.services.errors import Refused
 from portal.services.queries import get_scoped_or_404, scope_of
 from portal.views import municipal, org
+from portal.views.guards import require_role
 
 
 def _require_org_admin() -> None:
-    if current_user.role != "org_admin":
-        abort(404)
+    require_role("org_admin")
 
 
 def _page(area: str, form: NewKeyForm, secret: str | None = None) -> str:
+    if form.lifetime_days.data is None and not form.lifetime_days.errors:
+        form.lifetime_days.data = apikeys.default_lifetime_days()
+    form.lifetime_days.description = _(
+        "After this many days the key stops working; make a new key before then. "
+        "At most %(n)s days.",
+        n=apikeys.max_lifetime_days(),
+    )
     return render_template(
         f"{area}/apikeys.html",
         keys=apikeys.keys_of(scope_of(current_user)),
@@ -31,6 +38,7 @@ def _page(area: str, form: NewKeyForm, secret: str | None = None) -> str:
         revoke_form=RevokeKeyForm(),
         secret=secret,
         area=area,
+        key_state=apikeys.state,
     )
 
 
@@ -51,6 +59,7 @@ def _create(area: str) -> object:
             new = apikeys.create_key(
                 form.name.data or "",
                 created_by=current_user,
+                lifetime_days=form.lifetime_days.data,
                 **tenant,  # type: ignore[arg-type]
             )
         except Refused as exc:

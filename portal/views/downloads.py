@@ -14,6 +14,7 @@ from portal.extensions import db
 from portal.models import PermitDocument, Receipt
 from portal.services import audit, receipts
 from portal.services import permit_applications as applications
+from portal.views.limits import too_many_downloads
 
 
 def attachment(content: bytes, filename: str, mimetype: str = "application/pdf") -> Response:
@@ -25,7 +26,10 @@ def attachment(content: bytes, filename: str, mimetype: str = "application/pdf")
 
 
 def receipt_download(receipt: Receipt) -> Response:
-    """The receipt's PDF for the logged-in user (who may see ``receipt``), audited."""
+    """The receipt's PDF for the logged-in user (who may see ``receipt``), audited; 429 beyond
+    the user's download limit."""
+    if (limited := too_many_downloads()) is not None:
+        return limited
     pdf = receipts.receipt_pdf(receipt)
     audit.record(
         "receipt.download", actor=current_user, object_type="receipt", object_id=receipt.reference
@@ -35,7 +39,10 @@ def receipt_download(receipt: Receipt) -> Response:
 
 
 def document_download(document: PermitDocument) -> Response:
-    """An uploaded floor plan for the logged-in user (who may see ``document``), audited."""
+    """An uploaded floor plan for the logged-in user (who may see ``document``), audited; 429
+    beyond the user's download limit."""
+    if (limited := too_many_downloads()) is not None:
+        return limited
     applications.record_document_download(current_user, document)
     db.session.commit()
     return attachment(

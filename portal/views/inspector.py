@@ -148,6 +148,11 @@ def flag_note(flag_id: int) -> object:
     )
 
 
+def _user_id(chosen: str) -> int | None:
+    """A user id from a form, or None: only ASCII digits that fit a database integer."""
+    return int(chosen) if chosen.isascii() and chosen.isdigit() and len(chosen) <= 9 else None
+
+
 @bp.post("/signalen/<int:flag_id>/toewijzen")
 def flag_assign(flag_id: int) -> object:
     form = AssignForm()
@@ -156,7 +161,7 @@ def flag_assign(flag_id: int) -> object:
         flag_id,
         form,
         "assign_form",
-        lambda: inspection.assign(current_user, flag_id, int(chosen) if chosen.isdigit() else None),
+        lambda: inspection.assign(current_user, flag_id, _user_id(chosen)),
         _("The assignment has been saved."),
     )
 

@@ -29,7 +29,7 @@ from portal.services.addresses import lookup_address
 from portal.services.errors import Refused
 from portal.services.queries import get_scoped_or_404, scope_of, scoped
 from portal.views import downloads
-from portal.views.guards import gate
+from portal.views.guards import gate, require_role
 from portal.views.pagination import paginate
 
 bp = Blueprint("org", __name__, url_prefix="/organisatie")
@@ -37,8 +37,7 @@ gate(bp, "declarant", "org_admin")
 
 
 def _require_admin() -> None:
-    if current_user.role != "org_admin":
-        abort(404)
+    require_role("org_admin")
 
 
 @bp.get("/")
@@ -150,7 +149,8 @@ def declarations_list() -> str:
     form.validate()
     status = form.status.data if form.status.data in declarations.STATUS_FILTERS else "active"
     chosen = form.municipality.data or ""
-    municipality_id = int(chosen) if chosen.isdigit() else None
+    # Only an id offered in the list (a huge or non-ASCII "digit" would break the query).
+    municipality_id = int(chosen) if chosen in {str(m.id) for m in municipalities} else None
     page = paginate(
         declarations.current_declarations_query(scope, status, municipality_id, form.q.data or "")
     )

@@ -27,6 +27,7 @@ from portal.services.errors import Refused
 from portal.services.queries import get_scoped_or_404, scope_of
 from portal.views.downloads import receipt_download
 from portal.views.guards import allow_uploads
+from portal.views.limits import too_many_uploads
 from portal.views.org import bp
 
 allow_uploads(bp, "org.batch_upload")
@@ -67,6 +68,8 @@ def batch_upload() -> object:
     errors: list[str] = []
     status = 200
     if form.validate_on_submit():
+        if (limited := too_many_uploads()) is not None:
+            return limited
         storage = form.file.data
         assert isinstance(storage, FileStorage)
         try:
@@ -148,6 +151,14 @@ def batch_errors(token: str) -> Response:
         for line, texts in sorted(by_line.items())
     ]
     data = exports.excel_csv([_("line"), *check.header, _("error")], rows)
+    audit.record(
+        "batch.errors_export",
+        actor=current_user,
+        object_type="batch_upload",
+        object_id=upload.id,
+        detail=f"rows={len(rows)}",
+    )
+    db.session.commit()
     filename = f"bulkmelding-fouten-{clock.today().isoformat()}.csv"
     return Response(
         data,

@@ -23,6 +23,7 @@ from portal.services.errors import Refused
 from portal.services.queries import get_scoped_or_404, scope_of
 from portal.views.downloads import document_download, receipt_download
 from portal.views.guards import allow_uploads
+from portal.views.limits import too_many_uploads
 from portal.views.org import bp
 
 allow_uploads(bp, "org.permit_renew", "org.permit_application_answer")
@@ -71,6 +72,8 @@ def permit_renew(permit_id: int) -> object:
         form.requested_from.data = clock.today()
         form.requested_max_occupants.data = permit.max_occupants
     if form.validate_on_submit():
+        if (limited := too_many_uploads()) is not None:
+            return limited
         renewal = service.RenewalRequest(
             requested_from=form.requested_from.data,
             requested_until=form.requested_until.data,
@@ -123,6 +126,8 @@ def permit_application_answer(application_id: int) -> object:
     application = get_scoped_or_404(PermitApplication, application_id, scope_of(current_user))
     form = AnswerForm()
     if form.validate_on_submit():
+        if (limited := too_many_uploads()) is not None:
+            return limited
         try:
             service.answer(
                 current_user, application, form.answer.data or "", _upload(form.document.data)

@@ -15,7 +15,7 @@ def test_defaults_are_loaded_from_config_default_toml() -> None:
     settings = load_settings(environ={})
     assert settings["DEFAULT_LOCALE"] == "nl"
     assert settings["SESSION_IDLE_MINUTES"] == 30
-    assert settings["PASSWORD_MIN_LENGTH"] == 12
+    assert settings["PASSWORD_MIN_LENGTH"] == 15
 
 
 @pytest.mark.parametrize(

@@ -267,7 +267,8 @@ def test_csv_export_is_dutch_excel_neutralised_and_audited(
                 AuditEvent.action == "flag.export"
             )
         ).all()
-    assert len(audits) == 1 and audits[0][0] == "flag" and "rows=1" in audits[0][1]
+    # The object of an export is the municipality whose signals were exported.
+    assert len(audits) == 1 and audits[0][0] == "municipality" and "rows=1" in audits[0][1]
 
 
 # --- the dossier -------------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def test_password_reset_link_sets_a_new_password_and_ends_other_sessions(
     path = link_path(last_mail(app, user.email, "reset_password"))
 
     page = other.post(path, data={"password": "kort", "password_repeat": "kort"})
-    assert "minstens 12 tekens" in page.get_data(as_text=True)
+    assert "minstens 15 tekens" in page.get_data(as_text=True)
 
     new = "een heel nieuw wachtwoord"
     assert other.post(path, data={"password": new, "password_repeat": new}).status_code == 302

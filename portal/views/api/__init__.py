@@ -24,6 +24,9 @@ csrf.exempt(bp)
 
 # Endpoints anyone may read without a key.
 PUBLIC_ENDPOINTS = ("api.openapi", "api.statistics")
+# A key in a URL ends up in logs, browser histories and Referer headers: a request carrying one of
+# these parameters is refused (401) even when the key is valid, and the value is never recorded.
+KEY_PARAMETERS = frozenset({"token", "api_key", "apikey", "access_token", "key"})
 
 
 def current_key() -> ApiKey:
@@ -75,6 +78,23 @@ def _refuse(reason: str, prefix: str = "") -> ApiProblem:
     return ApiProblem(401, headers={"WWW-Authenticate": 'Bearer realm="api"'})
 
 
+def deny(key: ApiKey, reason: str) -> ApiProblem:
+    """A 403 for a valid key that may not use this endpoint, with its audit event (committed
+    here: the problem handler rolls the request's session back)."""
+    audit.record(
+        "authz_denied",
+        actor_label=apikeys.actor_label(key),
+        object_type="route",
+        object_id=request.endpoint or request.path[:40],
+        result="denied",
+        organisation_id=key.organisation_id,
+        municipality_id=key.municipality_id,
+        detail=reason,
+    )
+    commit_keeping_key()
+    return ApiProblem(403, reason)
+
+
 def _has_nul() -> bool:
     # PostgreSQL text cannot hold NUL: refuse it before it reaches a query (SECURITY.md T7).
     return "\x00" in request.path or any(
@@ -87,16 +107,20 @@ def _authenticate() -> None:
     g.api_key = None
     if _has_nul():
         raise ApiProblem(400, "api.bad_request")
+    if any(name.lower() in KEY_PARAMETERS for name in request.args):
+        raise _refuse("key in query string")
     if request.endpoint in PUBLIC_ENDPOINTS:
         return
     secret = _bearer()
     if secret is None:
-        raise ApiProblem(401, headers={"WWW-Authenticate": 'Bearer realm="api"'})
+        raise _refuse("no key")
     key = apikeys.find_key(secret)
     if key is None:
         raise _refuse("unknown key")
     if key.revoked_at is not None:
         raise _refuse("revoked key", key.prefix)
+    if apikeys.is_expired(key):
+        raise _refuse("expired key", key.prefix)
     limit = hit(
         f"api:{key.id}",
         int(current_app.config["API_RATE_LIMIT"]),

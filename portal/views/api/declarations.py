@@ -21,8 +21,9 @@ from portal.services import audit, declarations, receipts
 from portal.services.addresses import lookup_address
 from portal.services.apikeys import actor_label, scope_of_key
 from portal.services.errors import Refused
+from portal.services.limits import download_attempt
 from portal.services.queries import scoped
-from portal.views.api import bp, current_key
+from portal.views.api import bp, commit_keeping_key, current_key, deny
 from portal.views.api.errors import ApiProblem
 from portal.views.api.io import Fields, idempotent, json_object, json_response, refused
 
@@ -45,7 +46,7 @@ PER_PAGE_MAX = 100
 def organisation_key() -> ApiKey:
     key = current_key()
     if key.organisation_id is None:
-        raise ApiProblem(403, "api.organisation_key_required")
+        raise deny(key, "api.organisation_key_required")
     return key
 
 
@@ -245,7 +246,7 @@ def page_args(problems: list[Problem]) -> tuple[int, int]:
     values = []
     for name, default in (("page", 1), ("per_page", 50)):
         raw = request.args.get(name, str(default))
-        if not raw.isdigit() or not 1 <= int(raw) <= (
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= (
             PER_PAGE_MAX if name == "per_page" else 10**6
         ):
             problems.append(Problem(name, "page.format"))
@@ -326,6 +327,10 @@ def receipt_pdf(reference: str) -> Response:
     ).scalar_one_or_none()
     if receipt is None:
         raise ApiProblem(404)
+    limit = download_attempt(f"key:{key.id}")  # PDFs cost more than JSON: a limit of their own
+    commit_keeping_key()
+    if not limit.allowed:
+        raise ApiProblem(429, headers={"Retry-After": str(limit.retry_after)})
     pdf = receipts.receipt_pdf(receipt)
     audit.record(
         "receipt.download",

@@ -14,7 +14,7 @@ from portal.models import ApiKey, Flag, User
 from portal.services import inspection
 from portal.services.apikeys import actor_label, scope_of_key
 from portal.services.errors import Refused
-from portal.views.api import bp, current_key
+from portal.views.api import bp, current_key, deny
 from portal.views.api.declarations import address_json, page_args, paged
 from portal.views.api.errors import ApiProblem
 from portal.views.api.io import Fields, json_object, json_response, refused
@@ -27,7 +27,7 @@ MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 def municipal_key() -> ApiKey:
     key = current_key()
     if key.municipality_id is None:
-        raise ApiProblem(403, "api.municipal_key_required")
+        raise deny(key, "api.municipal_key_required")
     return key
 
 
@@ -83,6 +83,7 @@ def update_flag(flag_id: int) -> Response:
     key = municipal_key()
     if flag_id > MAX_ID:
         raise ApiProblem(404)
+    inspection.get_flag(flag_id, scope_of_key(key))  # 404 before any work when foreign
     data = json_object()
     fields = Fields(data, ("status", "outcome", "assignee", "note"))
     status = fields.text("status")
@@ -93,7 +94,6 @@ def update_flag(flag_id: int) -> Response:
     if not any(name in data for name in ("status", "assignee", "note")):
         raise ApiProblem(422, problems=[Problem("", "patch.empty")])
     actor = acting_user(key)
-    inspection.get_flag(flag_id, scope_of_key(key))  # 404 before any work when foreign
     try:
         if note is not None:
             inspection.add_note(actor, flag_id, note)

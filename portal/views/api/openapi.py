@@ -32,14 +32,17 @@ DATE_OR_NULL = {"type": ["string", "null"], "format": "date"}
 PROBLEM_STATUSES = {
     400: "The request could not be read: invalid JSON, a NUL character in the path or query, "
     "or the Idempotency-Key header is missing or malformed.",
-    401: "No valid API key (missing, unknown or revoked). Cookies are ignored under /api.",
+    401: "No valid API key (missing, unknown, expired or revoked), or a key-like query parameter "
+    "(token, api_key, access_token, key) was sent: keys go only in the Authorization header. "
+    "Cookies are ignored under /api.",
     403: "The key is of the wrong kind for this operation (organisation or municipality).",
     404: "Not found, or not yours to see (another organisation's or municipality's object).",
     409: "A request with this Idempotency-Key is still being handled.",
     413: "The request body is larger than MAX_CONTENT_LENGTH.",
     415: "The body is not sent as application/json.",
     422: "Invalid values (see errors), or the Idempotency-Key was used for another request.",
-    429: "Too many requests with this key; see Retry-After.",
+    429: "Too many requests with this key (receipt PDFs have a lower limit of their own); "
+    "see Retry-After.",
     500: "An error on the server side.",
 }
 
@@ -619,7 +622,9 @@ def document() -> dict[str, Any]:
                 "File and manage declarations of where labour migrants are housed. "
                 "Authenticate with `Authorization: Bearer <API key>`; an organisation's "
                 "administrator creates keys under Organisatie → API-sleutels (or an operator with "
-                "`flask --app wsgi apikeys create --org KVKNUMBER`). Every POST that "
+                "`flask --app wsgi apikeys create --org KVKNUMBER`). A key expires after its "
+                "lifetime (365 days unless chosen otherwise, at most 730); never put a key in "
+                "the URL. Every POST that "
                 "files needs an `Idempotency-Key` header: a repeat with the same key and body "
                 "replays the first response. Errors are application/problem+json (RFC 9457) "
                 "with `errors: [{field, code, message}]`."
