@@ -7,7 +7,7 @@ MO := $(PO:.po=.mo)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test e2e lint typecheck security-check format bench drills ci install translations extract-messages serve
+.PHONY: run test e2e lint typecheck security-check format bench drills drills-teeth ci install translations extract-messages serve
 
 ## Set up (first time: .venv, dependencies, Debian libraries when root), migrate, load the demo
 ## data and serve the portal at http://127.0.0.1:5000
@@ -67,6 +67,12 @@ bench: install
 drills: install
 	$(BIN)/python -m drills.crash $(DRILL_ARGS)
 	$(BIN)/python -m drills.restore
+
+## The crash drill's sabotage run (SECURITY.md mutation discipline): the receipt in a second
+## transaction, workers killed inside that window; passes only if the drill catches the damage.
+drills-teeth: install
+	$(BIN)/python -m drills.crash --sabotage no-transaction --widen-ms 300 --target-windows \
+		--filings 200 --kill-seconds 10 --min-kills 1 --expect-partial-writes
 
 ci:
 	bash .ci/run

@@ -37,6 +37,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -51,6 +52,7 @@ from drills.common import (
     engine_for,
     exact,
     flask,
+    judge,
     portal_env,
     report,
     skip_or_fail,
@@ -195,9 +197,19 @@ def file_one(host: str, port: int, secret: str, key: str, body: bytes, deadline:
         backoff = min(backoff * 2, 1.0)
 
 
-def kill_workers(master: int, interval: float, duration: float, stop: threading.Event) -> int:
+def kill_workers(
+    master: int,
+    interval: float,
+    duration: float,
+    stop: threading.Event,
+    windows: Path | None = None,
+) -> int:
     """SIGKILL a random worker of ``master`` every ``interval`` s for ``duration`` s; the number
-    of kills delivered (the signal reached a live worker)."""
+    of kills delivered (the signal reached a live worker).
+
+    With ``windows`` (``--target-windows``), only a worker that has marked itself as inside a
+    filing's widened window (a file named by its pid there, see ``wsgi_drill``) is killed, and a
+    round with none passes: a random choice mostly hits workers still booting after a kill."""
     delivered = 0
     start = time.monotonic()
     rounds = int(duration / interval)
@@ -206,6 +218,8 @@ def kill_workers(master: int, interval: float, duration: float, stop: threading.
         if stop.wait(max(0.0, start + n * interval - time.monotonic())):
             break
         workers = children_of(master)
+        if windows is not None:
+            workers = [pid for pid in workers if (windows / str(pid)).exists()]
         if workers:
             try:
                 os.kill(random.choice(workers), signal.SIGKILL)  # noqa: S311
@@ -352,6 +366,21 @@ def database_checks(
     return checks, figures
 
 
+def expect_partial_writes(checks: Sequence[Check]) -> int:
+    """For a sabotaged run (``--expect-partial-writes``): 0 when the drill caught what the
+    sabotage must leave behind — a declaration without its receipt, or a duplicate — else 1."""
+    caught = [
+        c.name
+        for c in judge(checks)
+        if c.name in ("declarations without exactly one receipt", "duplicates")
+    ]
+    if caught:
+        print(f"\nThe sabotage was caught ({', '.join(caught)}): the drill has teeth.")
+        return 0
+    print("\nFAILED: the sabotage went unnoticed (no declaration lacks its receipt, no duplicate).")
+    return 1
+
+
 # --- the drill -----------------------------------------------------------------------------------
 
 
@@ -363,6 +392,9 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     url = create_database(name)
     workdir = Path(tempfile.mkdtemp(prefix="drill-crash-"))
+    windows = workdir / "windows" if args.target_windows else None
+    if windows is not None:
+        windows.mkdir()
     server = None
     try:
         env = portal_env(
@@ -371,6 +403,7 @@ def run(args: argparse.Namespace) -> int:
             PORTAL_IDEMPOTENCY_STALE_SECONDS=str(args.stale_seconds),
             DRILL_WIDEN_MS=str(args.widen_ms),
             DRILL_SABOTAGE="" if args.sabotage == "none" else args.sabotage,
+            DRILL_WINDOW_DIR=str(windows) if windows is not None else "",
         )
         flask(env, "db", "upgrade")
         seeded = seed(url)
@@ -426,7 +459,7 @@ def run(args: argparse.Namespace) -> int:
         kills: list[int] = []
         killer = threading.Thread(
             target=lambda: kills.append(
-                kill_workers(server.pid, args.kill_interval, args.kill_seconds, stop)
+                kill_workers(server.pid, args.kill_interval, args.kill_seconds, stop, windows)
             )
         )
         load_started = time.monotonic()
@@ -466,7 +499,10 @@ def run(args: argparse.Namespace) -> int:
                 "total_seconds": round(time.monotonic() - started, 1),
             }
         )
-        return report(f"T2 crash drill ({args.sabotage})", checks, figures)
+        status = report(f"T2 crash drill ({args.sabotage})", checks, figures)
+        if args.expect_partial_writes:
+            return expect_partial_writes(checks)
+        return status
     finally:
         if server is not None:
             server.stop()
@@ -488,8 +524,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--give-up", type=float, default=240, help="seconds per filing")
     parser.add_argument("--widen-ms", type=int, default=0, help="sleep inside each filing")
     parser.add_argument("--sabotage", choices=("none", "no-transaction"), default="none")
+    parser.add_argument(
+        "--expect-partial-writes",
+        action="store_true",
+        help="exit 0 only if the checks catch a declaration without its receipt or a duplicate",
+    )
+    parser.add_argument(
+        "--target-windows",
+        action="store_true",
+        help="with --widen-ms: kill workers inside the widened window first",
+    )
     parser.add_argument("--keep-db", action="store_true", help="leave the database for a look")
     args = parser.parse_args(argv)
+    if args.target_windows and not args.widen_ms:
+        parser.error("--target-windows needs --widen-ms (the window the workers mark)")
     if args.stale_seconds <= args.timeout:
         parser.error("--stale-seconds must exceed --timeout (a slow request would be filed twice)")
     return run(args)

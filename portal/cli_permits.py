@@ -14,7 +14,9 @@ from portal.services.errors import Refused
 from portal.services.imports import ImportReport
 
 permits_cli = AppGroup("permits", help="The permit register: import, expiry reminders.")
-daily_cli = AppGroup("daily", help="The daily job: re-evaluation, permit reminders, digests.")
+daily_cli = AppGroup(
+    "daily", help="The daily job: re-evaluation, reminders, digests, statistics, retention purge."
+)
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 

@@ -87,6 +87,23 @@ def test_report_exits_non_zero_on_a_failed_criterion(capsys: pytest.CaptureFixtu
     assert "drill: PASSED" in out and "drill: FAILED (1 criteria)" in out
 
 
+@pytest.mark.parametrize(
+    ("checks", "status"),
+    [
+        ([exact("declarations without exactly one receipt", 2, 0)], 0),
+        ([exact("duplicates", 1, 0), exact("declarations", 201, 200)], 0),
+        ([exact("declarations", 201, 200)], 1),  # failed, but not for the sabotage's reason
+        ([exact("duplicates", 0, 0), exact("declarations without exactly one receipt", 0, 0)], 1),
+    ],
+)
+def test_a_sabotaged_run_passes_only_when_the_partial_writes_are_caught(
+    checks: list[Check], status: int
+) -> None:
+    from drills.crash import expect_partial_writes
+
+    assert expect_partial_writes(checks) == status
+
+
 def test_check_records_what_was_measured() -> None:
     assert exact("x", 2, 1) == Check("x", 2, "== 1", False)
 
