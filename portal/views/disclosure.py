@@ -15,11 +15,17 @@ SECURITY_TXT_PATH = "/.well-known/security.txt"
 EXPIRES_AFTER = timedelta(days=364)  # RFC 9116 §2.5.5: less than a year ahead
 
 
+def _contact() -> str | None:
+    """The configured SECURITY_CONTACT as a bare address, or None when none is set."""
+    contact = str(current_app.config["SECURITY_CONTACT"]).strip().removeprefix("mailto:")
+    return contact if "@" in contact else None
+
+
 def security_txt() -> str:
     """The file's text: Contact, Expires (a year ahead, ISO 8601), languages, Canonical, Policy
     (nl and en)."""
     base = str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
-    contact = str(current_app.config["SECURITY_CONTACT"]).strip().removeprefix("mailto:")
+    contact = _contact()
     expires = (clock.now() + EXPIRES_AFTER).replace(microsecond=0)
     lines = [
         f"Contact: mailto:{contact}",
@@ -35,7 +41,7 @@ def security_txt() -> str:
 
 @bp.get(SECURITY_TXT_PATH)
 def well_known_security_txt() -> Response:
-    if "@" not in str(current_app.config["SECURITY_CONTACT"]):
+    if _contact() is None:
         abort(404)  # no contact configured: better no file than one without a way to report
     return Response(security_txt(), mimetype="text/plain")
 
@@ -47,5 +53,4 @@ def legacy_security_txt() -> object:
 
 @bp.get("/kwetsbaarheid-melden")
 def policy() -> str:
-    contact = str(current_app.config["SECURITY_CONTACT"]).strip().removeprefix("mailto:")
-    return render_template("public/disclosure.html", contact=contact if "@" in contact else None)
+    return render_template("public/disclosure.html", contact=_contact())
