@@ -13,11 +13,14 @@ Which path loads what (honestly):
   (``import_municipalities``) and the addresses (``import_addresses`` on a ``generate_bag_rows``
   CSV, the BAG import an operator runs); the flags (``flags reevaluate --all``'s service, committed
   once, for the day before ``national.DAY``);
-- **COPY** (psycopg ``cursor.copy()``, PERFORMANCE.md §3) on PostgreSQL, ``executemany`` on
-  SQLite: organisations, declarations (foreign-key triggers off during the COPY, keys checked
-  after), permits and municipal policies. Filing a million declarations through the portal's
-  filing path would take hours (it is what P1 and P7 measure), so they are written as the
-  filing path would have left them, without receipts.
+- **the portal's staging loader** (``portal.services.staging.load_declarations``): the
+  1,000,000 declarations are COPYed into a staging table, checked with set-based SQL and moved
+  with one ``INSERT … SELECT``, ids and reference numbers drawn as the portal draws them; on
+  PostgreSQL the per-row foreign-key triggers are skipped after the loader's own key checks
+  (superuser only). Organisations, permits and municipal policies go through its bulk writer
+  (``staging.copy_rows``: COPY on PostgreSQL, ``executemany`` on SQLite) without the checks the
+  web forms make. Filing a million declarations one by one through the filing path would take
+  hours (that path is what P1 and P7 measure), so they carry no receipts.
 
 The data follow from ``--seed`` (see ``bench/national.py`` for the shape: 1–3 current declarants
 at most addresses, about 8 % overfull, a few large agencies filing 30 % of all declarations).
@@ -125,30 +128,13 @@ def build_sqlite(
         [tuple(r) for r in rows], sizes["declarations"], national.DAY, seed,
         sizes["organisations"],
     )  # fmt: skip
-    noon = national._noon(national.DAY - timedelta(days=800))
-    with sqlite3.connect(path) as conn:
-        conn.executemany(
-            "INSERT INTO organisations (id, kvk_number, name, is_employer, is_staffing_agency,"
-            " is_housing_provider, snf_number, contact_email, created_at)"
-            " VALUES (?, ?, ?, 0, 1, 0, '', ?, ?)",
-            [(n, f"{50000000 + n:08d}", f"Uitzendbureau {n}", f"meldingen{n}@example.nl",
-              _sqlite_value(noon)) for n in range(1, sizes["organisations"] + 1)],
-        )  # fmt: skip
-        marks = ", ".join("?" for _ in national.DECLARATION_COLUMNS)
-        conn.executemany(
-            f"INSERT INTO declarations ({', '.join(national.DECLARATION_COLUMNS)})"
-            f" VALUES ({marks})",
-            [tuple(_sqlite_value(v) for v in row) for row in declarations],
+    timings["generate declarations in Python (s)"] = time.perf_counter() - started
+    timings.update(
+        national.load_rows(
+            app, sizes["organisations"], declarations, permits,
+            sorted({r[1] for r in rows}), seed,
         )
-        conn.executemany(
-            "INSERT INTO permits (address_id, municipality_id, permit_type, max_occupants,"
-            " valid_from, valid_until, covers_lodging, decision_reference, status, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [tuple(_sqlite_value(v) for v in row) for row in permits],
-        )
-    timings["declarations, organisations, permits by executemany (s)"] = (
-        time.perf_counter() - started
-    )
+    )  # fmt: skip
     started = time.perf_counter()
     build_flags(app)
     timings["first flags reevaluate --all (s)"] = time.perf_counter() - started

@@ -56,6 +56,15 @@ MESSAGES = {
         "This declaration has already been changed or ended. Open the latest filing."
     ),
     "declaration.ended": _l("This declaration has ended and cannot be changed."),
+    "load.kind": _l(
+        "The kind is new, amendment or end; an amendment or end names the filing it follows,"
+        " and an end has an end date and a reason."
+    ),
+    "load.supersedes": _l(
+        "The filing this row follows is not an earlier row of the same load for the same"
+        " organisation and address."
+    ),
+    "load.key_repeated": _l("This row number is used more than once in the load."),
     "address.unknown": _l("Choose an address from the register or enter it by hand."),
     "reference.format": _l("A reference looks like MH-2026-000123."),
     "verification_code.format": _l(

@@ -10,7 +10,8 @@ in the caller's transaction (PERFORMANCE.md §3: no ORM unit of work per row):
    two batches over the same addresses queue instead of deadlocking, and a single filing at one
    of them waits too;
 2. draw the reference numbers (after the lock, like a single filing), insert the batch, the
-   declarations, their receipt records and per-declaration audit events with Core bulk inserts;
+   declarations, their receipt records and per-declaration audit events in bulk
+   (``staging.copy_rows``: COPY on PostgreSQL, a Core ``executemany`` on SQLite);
 3. judge each touched address once on bulk-loaded rows (the re-evaluation's loaders), put the
    findings that overlap each row on its receipt (plus a late-declaration finding, as a single
    filing does) and sync the flag only of addresses whose flag changes;
@@ -68,6 +69,7 @@ from portal.services.reevaluation import (
     member_of,
     open_flags,
 )
+from portal.services.staging import copy_rows
 
 # Keys per bulk query: well under SQLite's 32,766 bound parameters.
 CHUNK = 2000
@@ -484,6 +486,12 @@ def _lock_addresses(ids: Sequence[int]) -> dict[int, Any]:
     return found
 
 
+def _write_rows(table: Any, rows: list[dict[str, object]]) -> None:
+    """Many rows of one shape into ``table``: COPY on PostgreSQL (``staging.copy_rows``)."""
+    columns = list(rows[0])
+    copy_rows(table, columns, ([row[c] for c in columns] for row in rows))
+
+
 def _reference_numbers(count: int) -> list[int]:
     """``count`` new reference numbers, ascending (one multi-row insert)."""
     now = clock.now()
@@ -579,7 +587,7 @@ def file_batch(
     if gone:
         raise Refused.one("file", "address.not_in_register", str(gone[0].line))
 
-    # 2. References, the batch, the declarations (Core bulk insert).
+    # 2. References, the batch, the declarations (COPY on PostgreSQL).
     numbers = _reference_numbers(len(rows) + 1)
     batch_reference = format_reference(today.year, numbers[0])
     references = [format_reference(today.year, n) for n in numbers[1:]]
@@ -597,8 +605,8 @@ def file_batch(
     db.session.flush()
     table = Declaration.__table__
     connection = db.session.connection()
-    connection.execute(
-        insert(table),
+    _write_rows(
+        table,
         [
             {
                 "reference": reference,
@@ -754,8 +762,8 @@ def file_batch(
                 "findings": sorted({f.code for f in findings}),
             }
         )
-    connection.execute(insert(Receipt.__table__), receipt_rows)
-    connection.execute(insert(AuditEvent.__table__), audit_rows)
+    _write_rows(Receipt.__table__, receipt_rows)
+    _write_rows(AuditEvent.__table__, audit_rows)
 
     code = codes[0]
     batch_snapshot = {

@@ -57,6 +57,7 @@ ACTION_LABELS = {
     "declaration.amendment": _l("Declaration changed"),
     "declaration.end": _l("Declaration ended"),
     "declaration.export": _l("Declarations exported"),
+    "declarations.load": _l("Declarations loaded in bulk"),
     "receipt.download": _l("Receipt downloaded"),
     "batch.upload": _l("File uploaded"),
     "batch.file": _l("File filed"),
