@@ -323,9 +323,12 @@ def load_declarations(
     _draw_ids(postgres)
     session.execute(
         text(
+            # Only successors: a first filing is its own root (most rows of a load).
             "CREATE TEMPORARY TABLE staged_roots AS"
             " WITH RECURSIVE chain(key, root_key) AS ("
-            " SELECT key, key FROM staged_declarations WHERE supersedes_key IS NULL"
+            " SELECT s.key, s.supersedes_key FROM staged_declarations s"
+            " JOIN staged_declarations p ON p.key = s.supersedes_key"
+            " WHERE p.supersedes_key IS NULL"
             " UNION ALL SELECT s.key, c.root_key FROM staged_declarations s"
             " JOIN chain c ON s.supersedes_key = c.key)"
             " SELECT key, root_key FROM chain"
@@ -348,12 +351,12 @@ def load_declarations(
             "INSERT INTO declarations"  # noqa: S608
             f" (id, reference, {columns}, municipality_id, supersedes_id, root_id)"
             f" SELECT i.id, {_reference_sql(postgres)}, {selected},"
-            " a.municipality_id, p.id, r.id"
+            " a.municipality_id, p.id, coalesce(r.id, i.id)"
             " FROM staged_declarations s"
             " JOIN staged_ids i ON i.key = s.key"
             " JOIN addresses a ON a.id = s.address_id"
-            " JOIN staged_roots c ON c.key = s.key"
-            " JOIN staged_ids r ON r.key = c.root_key"
+            " LEFT JOIN staged_roots c ON c.key = s.key"
+            " LEFT JOIN staged_ids r ON r.key = c.root_key"
             " LEFT JOIN staged_ids p ON p.key = s.supersedes_key"
             " ORDER BY i.id"
         ),
