@@ -296,7 +296,7 @@ def load_rows(
         )  # fmt: skip
         assert not report.problems, report.problems[:5]
         assert report.inserted == len(declaration_rows), report.describe()
-        timings["declarations by staging.load_declarations (s)"] = time.perf_counter() - started
+        timings[LOADER] = time.perf_counter() - started
         for phase, seconds in report.seconds.items():
             timings[f"  load_declarations: {phase} (s)"] = seconds
         started = time.perf_counter()
@@ -326,7 +326,36 @@ def load_rows(
         timings["permits and policies by staging.copy_rows, commit (s)"] = (
             time.perf_counter() - started
         )
+        if postgres:
+            timings[COPY_BASELINE] = copy_baseline(
+                db.engine.url.render_as_string(hide_password=False).replace("+psycopg", ""),
+                declaration_rows,
+            )
     return timings
+
+
+COPY_BASELINE = "baseline: COPY of the same declarations into a scratch table (s)"
+LOADER = "declarations by staging.load_declarations (s)"
+
+
+def copy_baseline(raw_url: str, declaration_rows: list[tuple[Any, ...]]) -> float:
+    """P8's baseline (PERFORMANCE.md §3): psycopg COPY of the same rows into a plain table."""
+    with psycopg.connect(raw_url) as conn:
+        conn.execute(
+            "CREATE TABLE bench_copy_declarations (id integer, reference varchar(20),"
+            " kind varchar(10), organisation_id integer, address_id integer,"
+            " municipality_id integer, occupants integer, start_date date, end_date date,"
+            " end_reason varchar(20), separate_contracts boolean, supersedes_id integer,"
+            " root_id integer, filed_at timestamptz)"
+        )
+        conn.commit()
+        started = time.perf_counter()
+        copy_rows(conn, "bench_copy_declarations", DECLARATION_COLUMNS, declaration_rows)
+        conn.commit()
+        seconds = time.perf_counter() - started
+        conn.execute("DROP TABLE bench_copy_declarations")
+        conn.commit()
+    return seconds
 
 
 def load(
