@@ -347,8 +347,8 @@ def load_declarations(
         session.execute(text("SET LOCAL session_replication_role = replica"))
     # Only this module's column names and the dialect's reference expression are formatted in.
     result = session.execute(
-        text(  # nosec B608
-            "INSERT INTO declarations"  # noqa: S608
+        text(
+            "INSERT INTO declarations"  # noqa: S608  # nosec B608  # module's names only, see above
             f" (id, reference, {columns}, municipality_id, supersedes_id, root_id)"
             f" SELECT i.id, {_reference_sql(postgres)}, {selected},"
             " a.municipality_id, p.id, coalesce(r.id, i.id)"
