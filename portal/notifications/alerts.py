@@ -3,7 +3,7 @@
 Everything here is written to the outbox in the caller's transaction, so an alert exists exactly
 when the change that caused it was committed (DESIGN.md "Email"). Nothing here commits.
 
-- ``alert_flag``: a flag opened, reopened, or escalated (its occupant total grew above the total
+- ``alert_flags``: a flag opened, reopened, or escalated (its occupant total grew above the total
   of the last alert). Mailed at once to the alert addresses of the municipality's policy in force
   and to its active inspectors who chose "immediate".
 - ``enqueue_digests``: once a day, one email per inspector who chose "digest", with the flags of
@@ -20,11 +20,15 @@ The templates receive only these values, never ORM objects, so they cannot leak 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from contextlib import ExitStack
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import select
+from flask import current_app, has_request_context
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from portal import clock
 from portal.domain.policy import split_addresses as policy_addresses
@@ -40,8 +44,9 @@ from portal.models import (
     OutboxMessage,
     User,
 )
-from portal.notifications.outbox import enqueue_email
+from portal.notifications.outbox import enqueue_email, enqueue_many, render_email
 from portal.services import audit
+from portal.services.bulk import CHUNK, chunks, member_of
 
 # Flag history kinds that alert (sync_flag writes them).
 ALERT_CHANGES = ("opened", "reopened", "escalated")
@@ -117,45 +122,95 @@ def _address_parts(address: Address) -> dict[str, str]:
 # --- immediate alerts -------------------------------------------------------------------------
 
 
-def alert_flag(flag: Flag, change: str) -> list[OutboxMessage]:
-    """Write the alert for a flag that ``change``\\ d (opened, reopened, escalated); no commit.
+def alert_flags(changes: Sequence[tuple[Flag, str]]) -> int:
+    """Write the alerts for flags that changed (opened, reopened, escalated); no commit.
 
     An escalation alerts only when the total grew above the total of the last alert, so a flag
-    that drops and climbs back does not alert twice for the same people.
+    that drops and climbs back does not alert twice for the same people. Each municipality's
+    policy, inspectors and name are read once and the messages written with one statement,
+    whatever the number of flags. Returns the number of messages.
     """
-    if change not in ALERT_CHANGES:
-        return []
-    if (
-        change == "escalated"
-        and flag.alerted_occupants is not None
-        and flag.occupants <= flag.alerted_occupants
-    ):
-        return []
-    recipients: dict[str, tuple[str, str]] = {}  # lower-cased address → (address, locale)
-    policy = policy_row_in_force(flag.municipality_id)
-    for email in split_addresses(policy.alert_emails if policy is not None else ""):
-        recipients.setdefault(email.lower(), (email, _locale(None)))
-    for user in _inspectors({flag.municipality_id}, "immediate"):
-        recipients[user.email.lower()] = (user.email, _locale(user))
-    address = db.session.get(Address, flag.address_id)
-    municipality = db.session.get(Municipality, flag.municipality_id)
-    assert address is not None and municipality is not None
-    context: dict[str, Any] = {
-        "change": change,
-        "flag_id": flag.id,
-        "address": _address_parts(address),
-        "municipality": municipality.name,
-        "reasons": flag.reason_list,
-        "link": flag_link(flag.id),
-    }
-    messages = [
-        enqueue_email(email, "flag_alert", locale=locale, **context)
-        for email, locale in recipients.values()
+    due = [
+        (flag, change)
+        for flag, change in changes
+        if change in ALERT_CHANGES
+        and not (
+            change == "escalated"
+            and flag.alerted_occupants is not None
+            and flag.occupants <= flag.alerted_occupants
+        )
     ]
-    # Recorded even without recipients: the total this change was judged at.
-    flag.alerted_occupants = flag.occupants
-    flag.alerted_at = clock.now()
-    return messages
+    if not due:
+        return 0
+    municipality_ids = {flag.municipality_id for flag, _ in due}
+    recipients: dict[int, dict[str, tuple[str, str]]] = {}  # municipality → lower-cased → …
+    for municipality_id in municipality_ids:
+        policy = policy_row_in_force(municipality_id)
+        found = recipients[municipality_id] = {}
+        for email in split_addresses(policy.alert_emails if policy is not None else ""):
+            found.setdefault(email.lower(), (email, _locale(None)))
+    for user in _inspectors(municipality_ids, "immediate"):
+        assert user.municipality_id is not None
+        recipients[user.municipality_id][user.email.lower()] = (user.email, _locale(user))
+    names = dict(
+        db.session.execute(
+            select(Municipality.id, Municipality.name).where(Municipality.id.in_(municipality_ids))
+        ).all()
+    )
+    addresses = _addresses({flag.address_id for flag, _ in due})
+    rows: list[dict[str, Any]] = []
+    with ExitStack() as stack:
+        if not has_request_context():
+            # One request context for all the emails (render_email would push one per email).
+            base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+            stack.enter_context(current_app.test_request_context(base_url=base))
+        for flag, change in due:
+            context: dict[str, Any] = {
+                "change": change,
+                "flag_id": flag.id,
+                "address": _address_parts(addresses[flag.address_id]),
+                "municipality": names[flag.municipality_id],
+                "reasons": flag.reason_list,
+                "link": flag_link(flag.id),
+            }
+            rows.extend(
+                render_email(email, "flag_alert", locale=locale, **context)
+                for email, locale in recipients[flag.municipality_id].values()
+            )
+    enqueue_many(rows)
+    # Recorded even without recipients: the total each change was judged at.
+    now = clock.now()
+    flag_ids = [flag.id for flag, _ in due]
+    for chunk in chunks(flag_ids, CHUNK):
+        db.session.execute(
+            update(Flag.__table__)
+            .where(member_of(Flag.__table__.c.id, chunk))
+            .values(alerted_occupants=Flag.__table__.c.occupants, alerted_at=now)
+        )
+    for flag, _ in due:
+        set_committed_value(flag, "alerted_occupants", flag.occupants)
+        set_committed_value(flag, "alerted_at", now)
+    return len(rows)
+
+
+def _addresses(ids: set[int]) -> dict[int, Address]:
+    """These addresses, from the session where loaded, else in one query per 2,000."""
+    found: dict[int, Address] = {}
+    missing: list[int] = []
+    for address_id in sorted(ids):
+        loaded = db.session.identity_map.get(identity_key(Address, address_id))
+        if loaded is not None:
+            found[address_id] = loaded  # type: ignore[assignment]
+        else:
+            missing.append(address_id)
+    for chunk in chunks(missing, CHUNK):
+        found.update(
+            (a.id, a)
+            for a in db.session.execute(
+                select(Address).where(member_of(Address.id, chunk))
+            ).scalars()
+        )
+    return found
 
 
 # --- the daily digest -------------------------------------------------------------------------

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from flask import has_request_context, request
+from collections.abc import Sequence
+from typing import Any
 
+from flask import has_request_context, request
+from sqlalchemy import insert
+
+from portal import clock
 from portal.extensions import db
 from portal.models import AuditEvent, User
 
@@ -20,7 +25,7 @@ def _clean(text: str, limit: int) -> str:
     return "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in text)[:limit]
 
 
-def record(
+def values(
     action: str,
     *,
     actor: User | None = None,
@@ -31,22 +36,36 @@ def record(
     organisation_id: int | None = None,
     municipality_id: int | None = None,
     detail: str = "",
-) -> AuditEvent:
-    """Add one audit event to the session (never commits)."""
+) -> dict[str, Any]:
+    """The columns of one audit event (cleaned, cut to size): for ``record``, ``record_many``."""
     if actor is not None:
         organisation_id = organisation_id or actor.organisation_id
         municipality_id = municipality_id or actor.municipality_id
-    event = AuditEvent(
-        actor_user_id=actor.id if actor is not None else None,
-        actor_label=_clean(actor_label or (actor.email if actor is not None else "anonymous"), 254),
-        action=action,
-        object_type=object_type,
-        object_id=_clean(str(object_id if object_id is not None else ""), 40),
-        result=result,
-        origin_ip=origin_ip(),
-        organisation_id=organisation_id,
-        municipality_id=municipality_id,
-        detail=_clean(detail, 2000),
-    )
+    return {
+        "occurred_at": clock.now(),
+        "actor_user_id": actor.id if actor is not None else None,
+        "actor_label": _clean(
+            actor_label or (actor.email if actor is not None else "anonymous"), 254
+        ),
+        "action": action,
+        "object_type": object_type,
+        "object_id": _clean(str(object_id if object_id is not None else ""), 40),
+        "result": result,
+        "origin_ip": origin_ip(),
+        "organisation_id": organisation_id,
+        "municipality_id": municipality_id,
+        "detail": _clean(detail, 2000),
+    }
+
+
+def record(action: str, **fields: Any) -> AuditEvent:
+    """Add one audit event to the session (never commits); ``fields`` as for ``values``."""
+    event = AuditEvent(**values(action, **fields))
     db.session.add(event)
     return event
+
+
+def record_many(rows: Sequence[dict[str, Any]]) -> None:
+    """Insert many audit events (rows from ``values``) with one statement; never commits."""
+    if rows:
+        db.session.execute(insert(AuditEvent.__table__), list(rows))

@@ -57,18 +57,12 @@ from portal.models import (
 )
 from portal.receipts import TEMPLATE_VERSION
 from portal.services import audit
+from portal.services.bulk import bulk_rows, chunks, member_of
 from portal.services.declarations import finding_json
 from portal.services.errors import Refused
-from portal.services.flags import sync_flag
+from portal.services.flags import sync_flags
 from portal.services.queries import Scope, scoped
-from portal.services.reevaluation import (
-    Judge,
-    bulk_rows,
-    chunks,
-    load_inputs,
-    member_of,
-    open_flags,
-)
+from portal.services.reevaluation import Judge, load_inputs, open_flags
 from portal.services.staging import copy_rows
 
 # Keys per bulk query: well under SQLite's 32,766 bound parameters.
@@ -643,16 +637,14 @@ def file_batch(
     for chunk in chunks(address_ids, CHUNK):
         flags.update(open_flags(chunk))
     changing = [a for a in address_ids if judge.change(from_today[a], flags.get(a)) is not None]
-    # Rare in practice (a batch that puts many addresses over their limit): one ORM flag sync
-    # per such address, with its history and alerts. Each address comes once, so its queries
-    # need not flush the pending rows of the others first (sync_flag flushes what it needs).
+    # The flags, their history and alerts for the addresses whose flag changes, together
+    # (flags.sync_flags: a few statements per chunk, not a few per address).
     for chunk in chunks(changing, CHUNK):
         addresses_to_flag = db.session.execute(
             select(Address).where(member_of(Address.id, chunk)).order_by(Address.id)
         ).scalars()
         with db.session.no_autoflush:
-            for address in addresses_to_flag:
-                sync_flag(address, from_today[address.id], actor)
+            sync_flags([(a, from_today[a.id]) for a in addresses_to_flag], actor)
         db.session.flush()
 
     # 4. Receipts: one per declaration, and the batch's own.

@@ -2,18 +2,20 @@
 
 ``evaluate_address`` reads everything the rules need for one address — the occupancy in force
 from every organisation's filings, the valid permits, the municipality's policies — and calls the
-pure rules in ``portal.domain.occupancy``. ``sync_flag`` opens, updates, escalates, reopens or
-closes the address's one flag to match its current high-severity findings, keeps its history
-(``FlagEvent``) and writes the alerts to the outbox in the same transaction. Neither commits.
+pure rules in ``portal.domain.occupancy``. ``sync_flag`` (``sync_flags`` for many addresses at
+once) opens, updates, escalates, reopens or closes the address's one flag to match its current
+high-severity findings, keeps its history (``FlagEvent``) and writes the alerts to the outbox in
+the same transaction. Neither commits.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal import clock
 from portal.domain.declarations import Filing, effective_occupancy
@@ -30,6 +32,7 @@ from portal.models import Address, Declaration, Flag, FlagEvent, Permit, User
 from portal.models.flag import OPEN_STATUSES
 from portal.notifications import alerts
 from portal.services import audit
+from portal.services.bulk import CHUNK, chunks, member_of
 from portal.services.municipalities import default_policy, policy_list
 
 
@@ -102,34 +105,57 @@ def flag_values(high: Sequence[Finding]) -> dict[str, object]:
     }
 
 
-def _event(
-    flag: Flag,
-    kind: str,
-    actor: User | None,
-    detail: str,
-    from_status: str | None = None,
-    to_status: str | None = None,
-) -> FlagEvent:
-    event = FlagEvent(
-        flag_id=flag.id,
-        actor_user_id=actor.id if actor is not None else None,
-        kind=kind,
-        from_status=from_status,
-        to_status=to_status,
-        detail=detail,
-    )
-    db.session.add(event)
-    return event
+@dataclass
+class _Change:
+    """One flag change waiting for its audit event, history row and alert."""
+
+    address: Address
+    flag: Flag | None  # None until a new flag is inserted
+    action: str  # the audit action
+    kind: str  # the history kind, also what the alert is about
+    detail: str  # the history detail
+    from_status: str | None = None
+    to_status: str | None = None
+    audit_detail: str = ""
 
 
-def _last_closed_flag(address: Address) -> Flag | None:
-    """The address's most recently closed flag (the case a new breach reopens)."""
-    return db.session.execute(
-        select(Flag)
-        .where(Flag.address_id == address.id, Flag.status.not_in(OPEN_STATUSES))
-        .order_by(Flag.closed_at.desc().nulls_last(), Flag.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+def _flags_of(address_ids: Sequence[int]) -> tuple[dict[int, Flag], dict[int, Flag]]:
+    """Per address: its open flag, and else its most recently closed one (the case a new breach
+    reopens). Two queries per slice of addresses, however many addresses."""
+    current: dict[int, Flag] = {}
+    closed: dict[int, Flag] = {}
+    for chunk in chunks(address_ids, CHUNK):
+        current.update(
+            (flag.address_id, flag)
+            for flag in db.session.execute(
+                select(Flag).where(
+                    member_of(Flag.address_id, chunk), Flag.status.in_(OPEN_STATUSES)
+                )
+            ).scalars()
+        )
+        without = [a for a in chunk if a not in current]
+        if not without:
+            continue
+        ranked = (
+            select(
+                Flag.id,
+                func.row_number()
+                .over(
+                    partition_by=Flag.address_id,
+                    order_by=(Flag.closed_at.desc().nulls_last(), Flag.id.desc()),
+                )
+                .label("rank"),
+            )
+            .where(member_of(Flag.address_id, without), Flag.status.not_in(OPEN_STATUSES))
+            .subquery()
+        )
+        closed.update(
+            (flag.address_id, flag)
+            for flag in db.session.execute(
+                select(Flag).join(ranked, ranked.c.id == Flag.id).where(ranked.c.rank == 1)
+            ).scalars()
+        )
+    return current, closed
 
 
 def sync_flag(
@@ -144,92 +170,173 @@ def sync_flag(
     flag alerts the municipality in this same transaction (``notifications.alerts``). Only the
     findings in force on ``today`` (default: the clock's) count (``flag_findings``).
     """
-    high = flag_findings(evaluation, today or clock.today())
-    flag = db.session.execute(
-        select(Flag).where(Flag.address_id == address.id, Flag.status.in_(OPEN_STATUSES))
-    ).scalar_one_or_none()
-    if not high:
-        # A flag an inspector is working on stays with them; an untouched one closes itself.
-        if flag is not None and flag.status == "open":
-            flag.status = "afgehandeld"
-            flag.outcome = "no_longer_applies"
-            flag.closed_at = flag.updated_at = clock.now()
-            audit.record(
-                "flag.resolve",
+    return sync_flags([(address, evaluation)], actor, today=today)[0]
+
+
+def sync_flags(
+    items: Sequence[tuple[Address, Evaluation]],
+    actor: User | None,
+    *,
+    today: date | None = None,
+) -> list[Flag | None]:
+    """``sync_flag`` for many addresses (each at most once), with a fixed number of statements.
+
+    The flags are read with two queries per 2,000 addresses; the new ones are inserted, the changed
+    ones updated, their history, audit events and alerts inserted, each with one statement (Core,
+    at once, not at the next flush), in the order of ``items``. The flags in the session are kept
+    equal to their rows. Returns each address's flag (None where it has none), in that order.
+    """
+    day = today or clock.today()
+    now = clock.now()
+    current, closed = _flags_of([address.id for address, _ in items])
+    results: list[Flag | None] = []
+    changes: list[_Change] = []
+    states: dict[int, dict[str, object]] = {}  # flag id → its new row (existing flags)
+    created: dict[int, dict[str, object]] = {}  # address id → the new flag's row
+    for address, evaluation in items:
+        high = flag_findings(evaluation, day)
+        flag = current.get(address.id)
+        if not high:
+            # A flag an inspector is working on stays with them; an untouched one closes itself.
+            if flag is not None and flag.status == "open":
+                detail = f"{flag.reasons};outcome=no_longer_applies"
+                states[flag.id] = _state(
+                    flag, status="afgehandeld", outcome="no_longer_applies", closed_at=now,
+                    updated_at=now)  # fmt: skip
+                changes.append(
+                    _Change(address, flag, "flag.resolve", "resolved", detail, "open",
+                            "afgehandeld")
+                )  # fmt: skip
+            results.append(flag)
+            continue
+        values = flag_values(high)
+        reasons = str(values["reasons"])
+        if flag is None:
+            flag = closed.get(address.id)
+            if flag is not None:
+                detail = reasons
+                if flag.outcome:
+                    detail += f";previous_outcome={flag.outcome}"
+                changes.append(
+                    _Change(address, flag, "flag.reopen", "reopened", detail, flag.status,
+                            "open", reasons)
+                )  # fmt: skip
+                states[flag.id] = _state(
+                    flag, **values, status="open", closed_at=None, outcome=None, updated_at=now
+                )
+            else:
+                created[address.id] = {
+                    **{name: None for name in _STATE},
+                    "address_id": address.id,
+                    "municipality_id": address.municipality_id,
+                    **values,
+                    "status": "open",
+                    "opened_at": now,
+                    "updated_at": now,
+                }
+                changes.append(
+                    _Change(address, None, "flag.open", "opened", reasons, None, "open", reasons)
+                )
+        elif any(getattr(flag, k) != v for k, v in values.items()):
+            grew = values["occupants"] > flag.occupants  # type: ignore[operator]
+            kind = "escalated" if grew else "updated"
+            states[flag.id] = _state(flag, **values, updated_at=now)
+            changes.append(
+                _Change(address, flag, "flag.escalate" if grew else "flag.update", kind, reasons,
+                        audit_detail=reasons)
+            )  # fmt: skip
+        results.append(flag)
+    new_flags = _write_flags([c.flag for c in changes if c.flag is not None], states, created)
+    for change in changes:
+        if change.flag is None:
+            change.flag = new_flags[change.address.id]
+    results = [
+        new_flags.get(address.id, flag) for (address, _), flag in zip(items, results, strict=True)
+    ]
+    audit.record_many(
+        [
+            audit.values(
+                change.action,
                 actor=actor,
                 object_type="flag",
-                object_id=flag.id,
-                municipality_id=address.municipality_id,
+                object_id=change.flag.id,  # type: ignore[union-attr]
+                municipality_id=change.address.municipality_id,
+                detail=change.audit_detail,
             )
-            _event(
-                flag,
-                "resolved",
-                actor,
-                f"{flag.reasons};outcome=no_longer_applies",
-                "open",
-                "afgehandeld",
-            )
-        return flag
-    values = flag_values(high)
-    change: str | None = None
-    if flag is None:
-        flag = _last_closed_flag(address)
-        if flag is not None:
-            previous_status, previous_outcome = flag.status, flag.outcome
-            for key, value in values.items():
-                setattr(flag, key, value)
-            flag.status = "open"
-            flag.closed_at = None
-            flag.outcome = None
-            flag.updated_at = clock.now()
-            db.session.flush()
-            audit.record(
-                "flag.reopen",
-                actor=actor,
-                object_type="flag",
-                object_id=flag.id,
-                municipality_id=address.municipality_id,
-                detail=flag.reasons,
-            )
-            detail = flag.reasons
-            if previous_outcome:
-                detail += f";previous_outcome={previous_outcome}"
-            _event(flag, "reopened", actor, detail, previous_status, "open")
-            change = "reopened"
-        else:
-            flag = Flag(
-                address_id=address.id,
-                municipality_id=address.municipality_id,
-                status="open",
-                **values,
-            )
-            db.session.add(flag)
-            db.session.flush()
-            audit.record(
-                "flag.open",
-                actor=actor,
-                object_type="flag",
-                object_id=flag.id,
-                municipality_id=address.municipality_id,
-                detail=flag.reasons,
-            )
-            _event(flag, "opened", actor, flag.reasons, None, "open")
-            change = "opened"
-    elif any(getattr(flag, k) != v for k, v in values.items()):
-        grew = values["occupants"] > flag.occupants  # type: ignore[operator]
-        for key, value in values.items():
-            setattr(flag, key, value)
-        flag.updated_at = clock.now()
-        audit.record(
-            "flag.escalate" if grew else "flag.update",
-            actor=actor,
-            object_type="flag",
-            object_id=flag.id,
-            municipality_id=address.municipality_id,
-            detail=flag.reasons,
+            for change in changes
+        ]
+    )
+    if changes:
+        db.session.execute(
+            insert(FlagEvent.__table__),
+            [
+                {
+                    "flag_id": change.flag.id,  # type: ignore[union-attr]
+                    "occurred_at": now,
+                    "actor_user_id": actor.id if actor is not None else None,
+                    "kind": change.kind,
+                    "from_status": change.from_status,
+                    "to_status": change.to_status,
+                    "detail": change.detail,
+                }
+                for change in changes
+            ],
         )
-        change = "escalated" if grew else "updated"
-        _event(flag, change, actor, flag.reasons)
-    if change is not None:
-        alerts.alert_flag(flag, change)
-    return flag
+    alerts.alert_flags([(c.flag, c.kind) for c in changes if c.flag is not None])
+    return results
+
+
+# The columns a sync writes on an existing flag (every one, so all rows share one statement).
+_STATE = (
+    "status",
+    "outcome",
+    "closed_at",
+    "updated_at",
+    "reasons",
+    "period_start",
+    "period_end",
+    "occupants",
+    "limit",
+    "rule",
+    "over_by",
+    "over_ratio",
+)
+
+
+def _state(flag: Flag, **changed: object) -> dict[str, object]:
+    """The flag's row after the change: its current values with ``changed`` applied."""
+    return {name: changed.get(name, getattr(flag, name)) for name in _STATE}
+
+
+def _write_flags(
+    changed: list[Flag],
+    states: dict[int, dict[str, object]],
+    created: dict[int, dict[str, object]],
+) -> dict[int, Flag]:
+    """Update the changed flags and insert the new ones (one statement each, Core); the flags in
+    the session take their new values. Returns the new flags per address."""
+    table = Flag.__table__
+    if states:
+        db.session.execute(
+            update(table)
+            .where(table.c.id == bindparam("flag_id"))
+            .values({name: bindparam(f"new_{name}") for name in _STATE}),
+            [
+                {"flag_id": flag_id, **{f"new_{k}": v for k, v in state.items()}}
+                for flag_id, state in states.items()
+            ],
+        )
+        for flag in changed:
+            for name, value in states[flag.id].items():
+                set_committed_value(flag, name, value)
+    new_flags: dict[int, Flag] = {}
+    if created:
+        db.session.execute(insert(table), list(created.values()))
+        for chunk in chunks(list(created), CHUNK):
+            rows = db.session.execute(
+                select(Flag).where(
+                    member_of(Flag.address_id, chunk), Flag.status.in_(OPEN_STATUSES)
+                )
+            )
+            new_flags.update((flag.address_id, flag) for flag in rows.scalars())
+    return new_flags

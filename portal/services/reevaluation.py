@@ -28,14 +28,12 @@ Nothing here commits: the CLI command (``flask flags reevaluate``) commits once.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from time import perf_counter
-from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Integer, and_, any_, bindparam, or_, select, union
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import and_, or_, select, union
 
 from portal import clock
 from portal.domain.declarations import Filing, effective_occupancy
@@ -51,18 +49,14 @@ from portal.domain.policy import OccupancyPolicy
 from portal.extensions import db
 from portal.models import Address, Declaration, Flag, MunicipalPolicy, Permit
 from portal.models.flag import OPEN_STATUSES
-from portal.services.flags import flag_findings, flag_values, sync_flag
+from portal.services.bulk import CHUNK, bulk_rows, chunks, member_of
+from portal.services.flags import flag_findings, flag_values, sync_flags
 from portal.services.municipalities import default_policy, policy_list
 
-# Addresses per bulk query: about 13,000 declaration rows at the national average of 6.7 filings
-# per address, and well under SQLite's 32,766 bound parameters (PostgreSQL gets one array).
-CHUNK = 2000
 # The flag columns that tell whether a flag needs writing. ``period_start`` is left out on
 # purpose: judged from a later day, a breach that began earlier seems to begin that day, and
 # rewriting the start daily would be noise in the flag's history.
 _COMPARED = ("reasons", "occupants", "limit", "rule", "period_end")
-
-T = TypeVar("T")
 
 
 @dataclass
@@ -148,27 +142,6 @@ def candidate_addresses(day: date, everything: bool = False) -> list[int]:
 def _start_of(day: date) -> datetime:
     """Midnight in the Netherlands at the start of ``day``, as UTC."""
     return datetime.combine(day, time(), tzinfo=clock.AMSTERDAM).astimezone(UTC)
-
-
-def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    """``items`` in slices of at most ``size`` (keeps bulk queries under the parameter limit)."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def member_of(column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
-    """``column IN ids``: one array parameter on PostgreSQL, one parameter per id elsewhere.
-
-    Thousands of ``IN`` parameters cost more to render and parse than the query costs to run.
-    """
-    if db.session.connection().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))  # type: ignore[no-any-return]
-    return column.in_(ids)  # type: ignore[no-any-return]
-
-
-def bulk_rows(statement: Any) -> Sequence[Any]:
-    """All rows, through the session's connection: no ORM row processing for bulk reads."""
-    return db.session.connection().execute(statement).all()
 
 
 def filings_by_address(ids: Sequence[int], day: date) -> dict[int, list[Filing]]:
@@ -336,11 +309,13 @@ def _write(ids: list[int], judge: Judge, report: ReevaluationReport) -> None:
     }
     inputs = load_inputs(ids, judge.day)
     flags = open_flags(ids)
+    changing: list[tuple[Address, Evaluation]] = []
     for address_id in ids:
         evaluation = judge.evaluation(inputs[address_id])
         change = judge.change(evaluation, flags.get(address_id))
         if change is None:
             continue  # a filing committed meanwhile already brought the flag up to date
-        sync_flag(addresses[address_id], evaluation, None, today=judge.day)
+        changing.append((addresses[address_id], evaluation))
         setattr(report, change, getattr(report, change) + 1)
         report.changed_address_ids.append(address_id)
+    sync_flags(changing, None, today=judge.day)
