@@ -57,7 +57,7 @@ from portal.models import (
 )
 from portal.receipts import TEMPLATE_VERSION
 from portal.services import audit
-from portal.services.bulk import bulk_rows, chunks, member_of
+from portal.services.bulk import CHUNK, bulk_rows, chunks, member_of
 from portal.services.declarations import finding_json
 from portal.services.errors import Refused
 from portal.services.flags import sync_flags
@@ -65,8 +65,6 @@ from portal.services.queries import Scope, scoped
 from portal.services.reevaluation import Judge, load_inputs, open_flags
 from portal.services.staging import copy_rows
 
-# Keys per bulk query: well under SQLite's 32,766 bound parameters.
-CHUNK = 2000
 # An upload left between its dry run and a choice is removed after this long.
 UPLOAD_TTL = timedelta(hours=24)
 MAX_BYTES = rules.MAX_BYTES

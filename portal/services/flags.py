@@ -119,20 +119,21 @@ class _Change:
     audit_detail: str = ""
 
 
+def _open_flags_of(address_ids: Sequence[int]) -> dict[int, Flag]:
+    """The open flag of each of these addresses that has one (one query)."""
+    rows = db.session.execute(
+        select(Flag).where(member_of(Flag.address_id, address_ids), Flag.status.in_(OPEN_STATUSES))
+    )
+    return {flag.address_id: flag for flag in rows.scalars()}
+
+
 def _flags_of(address_ids: Sequence[int]) -> tuple[dict[int, Flag], dict[int, Flag]]:
     """Per address: its open flag, and else its most recently closed one (the case a new breach
     reopens). Two queries per slice of addresses, however many addresses."""
     current: dict[int, Flag] = {}
     closed: dict[int, Flag] = {}
     for chunk in chunks(address_ids, CHUNK):
-        current.update(
-            (flag.address_id, flag)
-            for flag in db.session.execute(
-                select(Flag).where(
-                    member_of(Flag.address_id, chunk), Flag.status.in_(OPEN_STATUSES)
-                )
-            ).scalars()
-        )
+        current.update(_open_flags_of(chunk))
         without = [a for a in chunk if a not in current]
         if not without:
             continue
@@ -333,10 +334,5 @@ def _write_flags(
     if created:
         db.session.execute(insert(table), list(created.values()))
         for chunk in chunks(list(created), CHUNK):
-            rows = db.session.execute(
-                select(Flag).where(
-                    member_of(Flag.address_id, chunk), Flag.status.in_(OPEN_STATUSES)
-                )
-            )
-            new_flags.update((flag.address_id, flag) for flag in rows.scalars())
+            new_flags.update(_open_flags_of(chunk))
     return new_flags
