@@ -22,16 +22,23 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
+from portal.domain.flags import FLAG_STATUSES as FLAG_STATUSES
+from portal.domain.flags import OPEN_STATUSES as OPEN_STATUSES
+from portal.domain.flags import OUTCOMES as OUTCOMES
 from portal.extensions import db
 from portal.models.address import Address
 from portal.models.types import UTCDateTime
 
-FLAG_STATUSES = ("open", "in_behandeling", "afgehandeld", "geseponeerd")
-# Inspection outcomes (issue: inspectors): compliant, warning, enforcement started, unfounded;
+# The statuses, which may follow which, and the outcomes: portal.domain.flags. Inspection
+# outcomes (issue: inspectors): compliant, warning, enforcement started, unfounded;
 # "no_longer_applies" is set when the reasons disappear before anyone worked the flag.
-OUTCOMES = ("compliant", "warning", "enforcement_started", "unfounded", "no_longer_applies")
-OPEN_STATUSES = ("open", "in_behandeling")
-_OPEN_SQL = "status IN ('open', 'in_behandeling')"
+
+
+def _status_in(statuses: tuple[str, ...]) -> str:
+    return "status IN (" + ", ".join(f"'{s}'" for s in statuses) + ")"
+
+
+_OPEN_SQL = _status_in(OPEN_STATUSES)
 
 
 class Flag(db.Model):
@@ -39,10 +46,7 @@ class Flag(db.Model):
 
     __tablename__ = "flags"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('open', 'in_behandeling', 'afgehandeld', 'geseponeerd')",
-            name="status_known",
-        ),
+        CheckConstraint(_status_in(FLAG_STATUSES), name="status_known"),
         Index(
             "uq_flags_one_open_per_address",
             "address_id",

@@ -6,8 +6,8 @@ change writes a ``FlagEvent`` (the flag's history) and an audit event, and locks
 first — the same lock a filing takes — so a transition never races a filing that updates the
 same flag. Nothing here commits.
 
-Status rule (DESIGN.md "Core concepts", Flag): ``open → in_behandeling → afgehandeld |
-geseponeerd``; closing needs an inspection outcome.
+Status rule (``portal.domain.flags``): ``open → in_behandeling → afgehandeld | geseponeerd``;
+closing needs an inspection outcome.
 """
 
 from __future__ import annotations
@@ -26,11 +26,13 @@ from sqlalchemy.orm import contains_eager, selectinload
 from portal import clock
 from portal.clock import AMSTERDAM
 from portal.domain.declarations import Filing, effective_periods
-from portal.domain.errors import Problem
+from portal.domain.flags import CLOSED_STATUSES as CLOSED_STATUSES
+from portal.domain.flags import CLOSING_OUTCOMES as CLOSING_OUTCOMES
+from portal.domain.flags import OPEN_STATUSES, transition_problem
+from portal.domain.flags import TARGET_STATUSES as TARGET_STATUSES
 from portal.domain.occupancy import SEVERITY, Evaluation
 from portal.extensions import db
 from portal.models import Address, Declaration, Flag, FlagEvent, Permit, User
-from portal.models.flag import OPEN_STATUSES
 from portal.models.user import MUNICIPAL_ROLES
 from portal.receipts.texts import finding_title
 from portal.services import audit
@@ -43,16 +45,8 @@ from portal.services.queries import Scope, get_scoped_or_404, scope_of, scoped
 
 # --- the rules of the work -----------------------------------------------------------------------
 
-CLOSED_STATUSES = ("afgehandeld", "geseponeerd")
-TARGET_STATUSES = ("in_behandeling", *CLOSED_STATUSES)
-# Which status may follow which (DESIGN.md Flag: open → in_behandeling → afgehandeld | geseponeerd).
-TRANSITIONS: Mapping[str, tuple[str, ...]] = {
-    "open": ("in_behandeling",),
-    "in_behandeling": CLOSED_STATUSES,
-}
-# Outcomes an inspector records when closing (models.flag.OUTCOMES minus the system's own
-# "no_longer_applies", which is set only when the reasons disappear by themselves).
-CLOSING_OUTCOMES = ("compliant", "warning", "enforcement_started", "unfounded")
+# The rules of state (which status may follow which, what closing needs) live in the domain
+# (portal.domain.flags); the names stay importable from here for the forms and the API.
 ALERT_MODES = ("immediate", "digest", "none")
 NOTE_MAX_LENGTH = 4000
 
@@ -539,21 +533,6 @@ def assign(user: User, flag_id: int, assignee_id: int | None) -> Flag:
     _audit("flag.assign", user, flag, f"{previous or '-'}->{assignee_id or '-'}")
     db.session.flush()
     return flag
-
-
-def transition_problem(current: str, target: str, outcome: str | None) -> Problem | None:
-    """Why ``current → target`` (with ``outcome``) is not allowed; None when it is."""
-    if target not in TARGET_STATUSES:
-        return Problem("to_status", "flag.status_unknown")
-    if current in CLOSED_STATUSES:
-        return Problem("to_status", "flag.closed")
-    if target not in TRANSITIONS.get(current, ()):
-        if current == "open" and target in CLOSED_STATUSES:
-            return Problem("to_status", "flag.not_started")
-        return Problem("to_status", "flag.transition")
-    if target in CLOSED_STATUSES and outcome not in CLOSING_OUTCOMES:
-        return Problem("outcome", "flag.outcome_required")
-    return None
 
 
 def change_status(user: User, flag_id: int, target: str, outcome: str | None = None) -> Flag:
