@@ -112,6 +112,23 @@ def cookie_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     return {key: settings.get(key, value) for key, value in derived.items()}
 
 
+# OWASP's minimum for argon2id: 19 MiB of memory, 2 passes. The test suite hashes far more cheaply
+# (ENV=testing); production refuses to start below this floor.
+ARGON2_MIN_MEMORY_KIB = 19 * 1024
+ARGON2_MIN_TIME_COST = 2
+
+
+def _argon2_problem(settings: Mapping[str, Any]) -> str | None:
+    memory = int(settings.get("ARGON2_MEMORY_KIB", ARGON2_MIN_MEMORY_KIB))
+    passes = int(settings.get("ARGON2_TIME_COST", ARGON2_MIN_TIME_COST))
+    if memory >= ARGON2_MIN_MEMORY_KIB and passes >= ARGON2_MIN_TIME_COST:
+        return None
+    return (
+        f"ARGON2_MEMORY_KIB={memory} / ARGON2_TIME_COST={passes} is below the floor of "
+        f"{ARGON2_MIN_MEMORY_KIB} KiB and {ARGON2_MIN_TIME_COST} passes"
+    )
+
+
 def production_checks(settings: Mapping[str, Any]) -> list[tuple[str, str | None]]:
     """Each production check as (what is checked, the problem or None). SECURITY.md T19."""
     secret = str(settings.get("SECRET_KEY") or "")
@@ -126,6 +143,7 @@ def production_checks(settings: Mapping[str, Any]) -> list[tuple[str, str | None
             "set PORTAL_SECRET_KEY to a long random value",
         ),
         ("DEBUG is off", "DEBUG is on; set PORTAL_DEBUG=false" if settings.get("DEBUG") else None),
+        ("password hashing is at least argon2id 19 MiB, 2 passes", _argon2_problem(settings)),
         (
             "DATABASE_URL is PostgreSQL",
             None

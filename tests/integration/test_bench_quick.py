@@ -40,7 +40,9 @@ def test_declarations_are_deterministic_and_skewed() -> None:
 @pytest.fixture
 def hello_port() -> Iterator[int]:
     server = make_server("127.0.0.1", 0, baseline_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    )
     thread.start()
     try:
         yield server.server_port

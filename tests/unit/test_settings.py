@@ -84,6 +84,10 @@ def test_production_with_safe_settings_starts() -> None:
         ({"DEBUG": True}, "DEBUG"),
         ({"DATABASE_URL": "sqlite:///portal.sqlite3"}, "SQLite"),
         ({"PUBLIC_BASE_URL": "http://meldportaal.example.nl"}, "https"),
+        # The suite's cheap hashing (tests/conftest.py) never passes for production.
+        ({"ARGON2_MEMORY_KIB": 8, "ARGON2_TIME_COST": 1}, "ARGON2_MEMORY_KIB"),
+        ({"ARGON2_MEMORY_KIB": 19 * 1024 - 1}, "ARGON2_MEMORY_KIB"),
+        ({"ARGON2_TIME_COST": 1}, "ARGON2_TIME_COST"),
     ],
 )
 def test_production_refuses_unsafe_settings(changes: dict[str, object], reason: str) -> None:

@@ -260,7 +260,9 @@ def test_hostile_text_stays_literal_on_pages_and_in_the_pdf(
 
     server = http.server.HTTPServer(("127.0.0.1", 0), Canary)
     port = server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    ).start()
     try:
         payload = " ".join(HOSTILE).format(port=port)
         make_municipality("GM0983", "Venlo", "Limburg")
