@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import create_engine, make_url, text
 
 from portal import create_app
-from portal.cli_security import deploy_checks
+from portal.cli.security import deploy_checks
 from portal.settings import DEV_SECRET, ConfigError, check_production, production_checks
 
 GOOD_SECRET = "k" * 32

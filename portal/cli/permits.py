@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from portal.cli.common import fail
 from portal.extensions import db
 from portal.messages import message
 from portal.services.errors import Refused
@@ -19,14 +20,6 @@ daily_cli = AppGroup(
 )
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
-
-
-def _fail(exc: Refused) -> None:
-    db.session.rollback()
-    for problem in exc.problems:
-        detail = f" ({problem.detail})" if problem.detail else ""
-        click.echo(f"error: {problem.field}: {message(problem.code)}{detail}", err=True)
-    sys.exit(1)
 
 
 def _day(value: object) -> object:
@@ -67,7 +60,7 @@ def permits_import(code: str, file: Path) -> None:
         municipality = municipality_by_code(code)
         report = import_permits(municipality, file, None)
     except Refused as exc:
-        _fail(exc)
+        fail(exc)
         return
     if report.rejected:
         db.session.rollback()
