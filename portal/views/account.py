@@ -17,7 +17,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from portal.extensions import db, login_manager
+from portal.extensions import login_manager
 from portal.forms import apply_refusal
 from portal.forms.account import (
     EmailForm,
@@ -35,6 +35,7 @@ from portal.services.sessions import end_session, start_session
 from portal.services.tokens import peek_token
 from portal.views.guards import safe_next
 from portal.views.limits import too_many_signups
+from portal.views.transaction import commit_point
 
 bp = Blueprint("account", __name__)
 
@@ -59,13 +60,11 @@ def signup() -> object:
             snf_number=form.snf_number.data or "",
             locale=str(get_locale() or "nl"),
         )
-        try:
+        with commit_point() as outcome:
             accounts.sign_up_organisation(data)
-        except Refused as exc:
-            db.session.rollback()
-            apply_refusal(form, exc)
+        if outcome.refused:
+            apply_refusal(form, outcome.refused)
         else:
-            db.session.commit()
             return _notice(
                 _("Check your email"),
                 _(
@@ -79,12 +78,10 @@ def signup() -> object:
 
 @bp.get("/account/bevestigen/<token>")
 def verify(token: str) -> object:
-    try:
+    with commit_point() as outcome:
         accounts.verify_email(token)
-    except Refused as exc:
-        db.session.rollback()
-        return _notice(_("Link not valid"), message(exc.problems[0].code), 400)
-    db.session.commit()
+    if outcome.refused:
+        return _notice(_("Link not valid"), message(outcome.refused.problems[0].code), 400)
     flash(_("Your email address is confirmed. You can log in now."), "success")
     return redirect(url_for("account.login"))
 
@@ -93,13 +90,11 @@ def verify(token: str) -> object:
 def resend_verification() -> object:
     form = EmailForm()
     if form.validate_on_submit():
-        try:
+        with commit_point() as outcome:
             accounts.resend_verification(form.email.data or "")
-        except Refused as exc:
-            db.session.rollback()
-            apply_refusal(form, exc)
+        if outcome.refused:
+            apply_refusal(form, outcome.refused)
         else:
-            db.session.commit()
             return _notice(
                 _("Check your email"),
                 _(
@@ -122,24 +117,25 @@ def login() -> object:
         return redirect(next_url or url_for("public.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        try:
+        # A refused login still commits: its audit event and the counts of the failed attempt
+        # (the lock-out) must stay. A right one commits its new session before login_user, so
+        # the cookie never names a session that was not stored.
+        with commit_point(keep_refused=True) as outcome:
             user = accounts.authenticate(form.email.data or "", form.password.data or "")
-        except Refused as exc:
-            db.session.commit()  # keep the audit event and the counts of the failed attempt
-            apply_refusal(form, exc)
-            return _refused_page(render_template("account/login.html", form=form), exc)
-        else:
             session.clear()  # a fresh session at login (no fixation)
             start_session(user)
             if totp.required_for(user) and not totp.is_enrolled(user):
                 totp.start_enrolment(user)  # a fresh secret for this login's set-up
-            db.session.commit()
-            login_user(user)
-            if totp.asks_second_factor(user):
-                # The password was right; the session counts once the second step is done.
-                return redirect(url_for("account.second_factor", next=next_url))
-            flash(_("You are logged in."), "success")
-            return redirect(next_url or url_for("public.home"))
+        if outcome.refused:
+            apply_refusal(form, outcome.refused)
+            page = render_template("account/login.html", form=form)
+            return _refused_page(page, outcome.refused)
+        login_user(user)
+        if totp.asks_second_factor(user):
+            # The password was right; the session counts once the second step is done.
+            return redirect(url_for("account.second_factor", next=next_url))
+        flash(_("You are logged in."), "success")
+        return redirect(next_url or url_for("public.home"))
     return render_template("account/login.html", form=form)
 
 
@@ -168,13 +164,13 @@ def second_factor() -> object:
         return redirect(url_for("account.totp_enrol", next=next_url))
     form = SecondFactorForm()
     if form.validate_on_submit():
-        try:
+        # A wrong code commits too: its audit event and the attempt count must stay.
+        with commit_point(keep_refused=True) as outcome:
             result = totp.verify_second_factor(current_user, form.code.data or "")
-        except Refused as exc:
-            db.session.commit()  # keep the audit event and the attempt count
-            apply_refusal(form, exc)
-            return _refused_page(render_template("account/totp_prompt.html", form=form), exc)
-        db.session.commit()
+        if outcome.refused:
+            apply_refusal(form, outcome.refused)
+            page = render_template("account/totp_prompt.html", form=form)
+            return _refused_page(page, outcome.refused)
         flash(_("You are logged in."), "success")
         if result.method == "recovery_code":
             flash(
@@ -195,8 +191,8 @@ def totp_start() -> object:
         return login_manager.unauthorized()
     next_url = safe_next(request.args.get("next"))
     if TotpStartForm().validate_on_submit() and not totp.is_enrolled(current_user):
-        totp.start_enrolment(current_user)
-        db.session.commit()
+        with commit_point():
+            totp.start_enrolment(current_user)
     return redirect(url_for("account.totp_enrol", next=next_url))
 
 
@@ -212,13 +208,12 @@ def totp_enrol() -> object:
     secret = totp.pending_secret(current_user)
     form = TotpConfirmForm()
     if secret is not None and form.validate_on_submit():
-        try:
+        # A wrong code commits too: its audit event and the attempt count must stay.
+        with commit_point(keep_refused=True) as outcome:
             codes = totp.confirm_enrolment(current_user, form.code.data or "")
-        except Refused as exc:
-            db.session.commit()  # keep the audit event and the attempt count
-            apply_refusal(form, exc)
-            return _refused_page(_enrol_page(form, secret, next_url), exc)
-        db.session.commit()
+        if outcome.refused:
+            apply_refusal(form, outcome.refused)
+            return _refused_page(_enrol_page(form, secret, next_url), outcome.refused)
         return render_template(
             "account/totp_recovery_codes.html",
             codes=codes,
@@ -253,14 +248,12 @@ def two_factor() -> object:
     enrolled = totp.is_enrolled(current_user)
     form = TotpConfirmForm()
     if enrolled and form.validate_on_submit():
-        try:
+        # A wrong code commits too: its audit event and the attempt count must stay.
+        with commit_point(keep_refused=True) as outcome:
             codes = totp.new_recovery_codes(current_user, form.code.data or "")
-        except Refused as exc:
-            db.session.commit()  # keep the audit event and the attempt count
-            apply_refusal(form, exc)
-            page = _two_factor_page(form, enrolled)
-            return _refused_page(page, exc)
-        db.session.commit()
+        if outcome.refused:
+            apply_refusal(form, outcome.refused)
+            return _refused_page(_two_factor_page(form, enrolled), outcome.refused)
         return render_template(
             "account/totp_recovery_codes.html",
             codes=codes,
@@ -286,9 +279,11 @@ def logout() -> object:
     if current_user.is_authenticated:
         from portal.services import audit
 
-        end_session(current_user.session_token)
-        audit.record("logout", actor=current_user, object_type="user", object_id=current_user.id)
-        db.session.commit()
+        with commit_point():
+            end_session(current_user.session_token)
+            audit.record(
+                "logout", actor=current_user, object_type="user", object_id=current_user.id
+            )
     logout_user()
     session.clear()
     flash(_("You are logged out."), "success")
@@ -299,13 +294,11 @@ def logout() -> object:
 def forgot_password() -> object:
     form = EmailForm()
     if form.validate_on_submit():
-        try:
+        with commit_point() as outcome:
             accounts.request_password_reset(form.email.data or "")
-        except Refused as exc:
-            db.session.rollback()
-            apply_refusal(form, exc)
+        if outcome.refused:
+            apply_refusal(form, outcome.refused)
         else:
-            db.session.commit()
             return _notice(
                 _("Check your email"),
                 _(
@@ -330,13 +323,11 @@ def _token_form(token: str, purpose: str, title: str, intro: str) -> object:
     form = NewPasswordForm()
     if form.validate_on_submit():
         action = accounts.reset_password if purpose == "reset_password" else accounts.accept_invite
-        try:
+        with commit_point() as outcome:
             action(token, form.password.data or "")
-        except Refused as exc:
-            db.session.rollback()
-            apply_refusal(form, exc)
+        if outcome.refused:
+            apply_refusal(form, outcome.refused)
         else:
-            db.session.commit()
             flash(_("Your password is set. You can log in now."), "success")
             return redirect(url_for("account.login"))
     return render_template("account/new_password.html", form=form, title=title, intro=intro)
