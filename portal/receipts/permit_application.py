@@ -13,14 +13,15 @@ from typing import Any, Final
 from flask_babel import gettext as _
 
 from portal.labels import permit_type_label
+from portal.receipts.formatting import number as _number
+from portal.receipts.formatting import period as _period
+from portal.receipts.formatting import text as _text
 
 KIND: Final = "permit_application"
 TEMPLATE: Final = "receipts/permit_application.html"
 
 
 def _human_size(size: Any, locale: str) -> str:
-    from portal.receipts.render import _number
-
     if not isinstance(size, int) or isinstance(size, bool):
         return ""
     if size >= 1024 * 1024:
@@ -30,8 +31,6 @@ def _human_size(size: Any, locale: str) -> str:
 
 def view(snapshot: Mapping[str, Any], locale: str) -> dict[str, Any]:
     """What the application receipt shows beyond ``render.common_view``."""
-    from portal.receipts.render import _number, _period, _text
-
     municipality = snapshot.get("municipality") or {}
     organisation = snapshot.get("organisation") or {}
     address = snapshot.get("address") or {}

@@ -21,22 +21,23 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any, Final
 
 import segno
-from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
 
-from portal.clock import AMSTERDAM
 from portal.domain.receipt_codes import canonical_json, snapshot_sha256
-from portal.receipts import texts
+from portal.receipts import batch, permit_application, texts
 from portal.receipts.fetcher import AssetOnlyFetcher, asset_url
+from portal.receipts.formatting import day as _date
+from portal.receipts.formatting import moment as _datetime
+from portal.receipts.formatting import number as _number
+from portal.receipts.formatting import period as _period
+from portal.receipts.formatting import text as _text
 
 TEMPLATE: Final = "receipts/receipt.html"
 STYLESHEET: Final = "receipt.css"
@@ -58,10 +59,6 @@ QR_SVG_OPTIONS: Final[dict[str, Any]] = {
     "lineclass": None,
     "dark": "#000",
 }
-
-_DATE = "d MMMM y"
-_DATETIME = "d MMMM y, HH:mm"
-
 
 # The @color-profile in receipt.css that becomes the PDF/A OutputIntent (sRGB IEC61966-2.1).
 OUTPUT_INTENT: Final = "--portal-srgb"
@@ -207,41 +204,6 @@ def _check_locale(locale: str) -> None:
         raise ValueError(f"unsupported receipt locale {locale!r}; expected one of {supported}")
 
 
-def _text(value: Any) -> str:
-    """A snapshot value as text; None and missing become empty."""
-    return "" if value is None else str(value)
-
-
-def _date(value: Any, locale: str) -> str:
-    if not value:
-        return ""
-    day = value if isinstance(value, date) else date.fromisoformat(str(value))
-    return str(format_date(day, _DATE, locale=locale))
-
-
-def _datetime(value: Any, locale: str) -> str:
-    if not value:
-        return ""
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    if moment.tzinfo is None:
-        raise ValueError("filed_at must carry a timezone")
-    return str(format_datetime(moment, _DATETIME, tzinfo=AMSTERDAM, locale=locale))
-
-
-def _number(value: Any, locale: str) -> str:
-    if value is None or isinstance(value, bool):
-        return ""
-    return str(format_decimal(value, locale=locale))
-
-
-def _period(start: Any, end: Any, locale: str) -> str:
-    if start and end:
-        return str(_("%(start)s – %(end)s", start=_date(start, locale), end=_date(end, locale)))
-    if start:
-        return str(_("from %(start)s, no end date given", start=_date(start, locale)))
-    return ""
-
-
 def _verify_page(verify_url: str, code: str) -> str:
     """``…/verify/ABCD-EFGH-JKMN`` → ``…/verify``: where a reader types the code."""
     base, _sep, last = verify_url.rstrip("/").rpartition("/")
@@ -321,14 +283,8 @@ def _view(snapshot: Mapping[str, Any], locale: str) -> dict[str, Any]:
 ViewBuilder = Callable[[Mapping[str, Any], str], dict[str, Any]]
 
 
-def _other_kinds() -> dict[str, tuple[str, ViewBuilder]]:
-    from portal.receipts import batch, permit_application
-
-    return {
-        permit_application.KIND: (permit_application.TEMPLATE, permit_application.view),
-        batch.KIND: (batch.TEMPLATE, batch.view),
-    }
-
-
 # kind → (template, view builder) for receipts other than a declaration filing.
-OTHER_KINDS: Final[dict[str, tuple[str, ViewBuilder]]] = _other_kinds()
+OTHER_KINDS: Final[dict[str, tuple[str, ViewBuilder]]] = {
+    permit_application.KIND: (permit_application.TEMPLATE, permit_application.view),
+    batch.KIND: (batch.TEMPLATE, batch.view),
+}
