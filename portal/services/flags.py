@@ -1,108 +1,53 @@
 """Judging an address and keeping its flag in step (service layer).
 
 ``evaluate_address`` reads everything the rules need for one address — the occupancy in force
-from every organisation's filings, the valid permits, the municipality's policies — and calls the
-pure rules in ``portal.domain.occupancy``. ``sync_flag`` (``sync_flags`` for many addresses at
-once) opens, updates, escalates, reopens or closes the address's one flag to match its current
-high-severity findings, keeps its history (``FlagEvent``) and writes the alerts to the outbox in
-the same transaction. Neither commits.
+from every organisation's filings and the valid permits (``occupancy.occupancy_inputs``, the
+loader the batch import and the re-evaluation use too), the municipality's policies — and calls
+the pure rules in ``portal.domain.occupancy``; what a finding means for a flag is
+``portal.domain.findings``. ``sync_flag`` (``sync_flags`` for many addresses at once) opens,
+updates, escalates, reopens or closes the address's one flag to match its current high-severity
+findings, keeps its history (``FlagEvent``) and writes the alerts to the outbox in the same
+transaction. Neither commits.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal import clock
-from portal.domain.declarations import Filing, effective_occupancy
-from portal.domain.occupancy import (
-    AddressFacts,
-    Evaluation,
-    Finding,
-    PermitFacts,
-    evaluate,
-    over_by,
-)
+from portal.domain.findings import flag_findings, flag_values
+from portal.domain.flags import NO_LONGER_APPLIES, OPEN, RESOLVED
+from portal.domain.occupancy import Evaluation, evaluate
 from portal.extensions import db
-from portal.models import Address, Declaration, Flag, FlagEvent, Permit, User
+from portal.models import Address, Flag, FlagEvent, User
 from portal.models.flag import OPEN_STATUSES
 from portal.notifications import alerts
 from portal.services import audit
 from portal.services.bulk import CHUNK, chunks, member_of
 from portal.services.municipalities import default_policy, policy_list
+from portal.services.occupancy import occupancy_inputs
 
 
 def evaluate_address(address: Address, since: date | None = None) -> Evaluation:
-    """Judge the address over the timeline from ``since`` (default today), all declarants summed."""
+    """Judge the address over the timeline from ``since`` (default today), all declarants summed,
+    on the inputs the batch import and the re-evaluation read too (``occupancy_inputs``)."""
     today = clock.today()
     start = min(since or today, today)
-    rows = db.session.execute(
-        select(
-            Declaration.id,
-            Declaration.organisation_id,
-            Declaration.occupants,
-            Declaration.start_date,
-            Declaration.end_date,
-            Declaration.supersedes_id,
-        ).where(Declaration.address_id == address.id)
-    ).all()
-    spans = effective_occupancy([Filing(*row) for row in rows])
-    permits = [
-        PermitFacts(
-            p.max_occupants, p.valid_from, p.valid_until, p.covers_lodging, p.decision_reference
-        )
-        for p in db.session.execute(
-            select(Permit).where(Permit.address_id == address.id, Permit.status == "valid")
-        ).scalars()
-    ]
-    facts = AddressFacts(address.floor_area_m2, tuple(address.use_list), address.verified)
+    db.session.flush()  # the loader reads through the connection: no autoflush
+    inputs = occupancy_inputs([address.id], start)[address.id]
     return evaluate(
-        facts, spans, permits, policy_list(address.municipality_id), default_policy(), start
+        inputs.facts,
+        inputs.spans,
+        inputs.permits,
+        policy_list(address.municipality_id),
+        default_policy(),
+        start,
     )
-
-
-def flag_findings(evaluation: Evaluation, day: date) -> list[Finding]:
-    """The high findings in force on ``day``, with that day's total: all that a flag may show.
-
-    A finding that starts later (a declaration starting next week, a permit running out) is on
-    the receipt at filing time, but opens or escalates the flag only when the daily re-evaluation
-    reaches its date (``portal.services.reevaluation``). Filing and re-evaluation both use this.
-    """
-    total = next(
-        (
-            s.occupants
-            for s in evaluation.segments
-            if s.start <= day and (s.end is None or day <= s.end)
-        ),
-        None,
-    )
-    return [
-        f if total is None else replace(f, occupants=total)
-        for f in evaluation.high
-        if f.start <= day and (f.end is None or day <= f.end)
-    ]
-
-
-def flag_values(high: Sequence[Finding]) -> dict[str, object]:
-    """The columns an open flag holds for these (non-empty) in-force high findings."""
-    main = next((f for f in high if f.code == "over_limit"), None) or next(
-        (f for f in high if f.code == "permit_required"), high[0]
-    )
-    worst = over_by(main) or (0, 0.0)
-    return {
-        "reasons": ",".join(sorted({f.code for f in high})),
-        "period_start": min(f.start for f in high),
-        "period_end": None if any(f.end is None for f in high) else max(f.end for f in high),  # type: ignore[type-var]
-        "occupants": max(f.occupants or 0 for f in high),
-        "limit": main.limit,
-        "rule": main.rule,
-        "over_by": worst[0],
-        "over_ratio": worst[1],
-    }
 
 
 @dataclass
@@ -174,6 +119,71 @@ def sync_flag(
     return sync_flags([(address, evaluation)], actor, today=today)[0]
 
 
+@dataclass
+class _Plan:
+    """What a sync will write: each address's flag, the changes, the rows of changed and new
+    flags."""
+
+    now: datetime
+    results: list[Flag | None] = field(default_factory=list)
+    changes: list[_Change] = field(default_factory=list)
+    states: dict[int, dict[str, object]] = field(default_factory=dict)  # flag id → its new row
+    created: dict[int, dict[str, object]] = field(default_factory=dict)  # address id → new row
+
+    def resolve(self, address: Address, flag: Flag | None) -> None:
+        """No high finding: a flag an inspector is working on stays with them; an untouched one
+        closes itself."""
+        if flag is not None and flag.status == OPEN:
+            now = self.now
+            self.states[flag.id] = _state(
+                flag, status=RESOLVED, outcome=NO_LONGER_APPLIES, closed_at=now, updated_at=now
+            )
+            self.changes.append(
+                _Change(address, flag, "flag.resolve", "resolved",
+                        f"{flag.reasons};outcome={NO_LONGER_APPLIES}", OPEN, RESOLVED)
+            )  # fmt: skip
+        self.results.append(flag)
+
+    def reopen(self, address: Address, flag: Flag, values: dict[str, object]) -> None:
+        reasons = str(values["reasons"])
+        detail = reasons + (f";previous_outcome={flag.outcome}" if flag.outcome else "")
+        self.changes.append(
+            _Change(address, flag, "flag.reopen", "reopened", detail, flag.status, "open",
+                    reasons)
+        )  # fmt: skip
+        self.states[flag.id] = _state(
+            flag, **values, status="open", closed_at=None, outcome=None, updated_at=self.now
+        )
+        self.results.append(flag)
+
+    def open(self, address: Address, values: dict[str, object]) -> None:
+        reasons = str(values["reasons"])
+        self.created[address.id] = {
+            **{name: None for name in _STATE},
+            "address_id": address.id,
+            "municipality_id": address.municipality_id,
+            **values,
+            "status": "open",
+            "opened_at": self.now,
+            "updated_at": self.now,
+        }
+        self.changes.append(
+            _Change(address, None, "flag.open", "opened", reasons, None, "open", reasons)
+        )
+        self.results.append(None)
+
+    def update(self, address: Address, flag: Flag, values: dict[str, object]) -> None:
+        if any(getattr(flag, k) != v for k, v in values.items()):
+            reasons = str(values["reasons"])
+            grew = values["occupants"] > flag.occupants  # type: ignore[operator]
+            self.states[flag.id] = _state(flag, **values, updated_at=self.now)
+            self.changes.append(
+                _Change(address, flag, "flag.escalate" if grew else "flag.update",
+                        "escalated" if grew else "updated", reasons, audit_detail=reasons)
+            )  # fmt: skip
+        self.results.append(flag)
+
+
 def sync_flags(
     items: Sequence[tuple[Address, Evaluation]],
     actor: User | None,
@@ -188,72 +198,33 @@ def sync_flags(
     equal to their rows. Returns each address's flag (None where it has none), in that order.
     """
     day = today or clock.today()
-    now = clock.now()
+    plan = _Plan(now=clock.now())
     current, closed = _flags_of([address.id for address, _ in items])
-    results: list[Flag | None] = []
-    changes: list[_Change] = []
-    states: dict[int, dict[str, object]] = {}  # flag id → its new row (existing flags)
-    created: dict[int, dict[str, object]] = {}  # address id → the new flag's row
     for address, evaluation in items:
         high = flag_findings(evaluation, day)
         flag = current.get(address.id)
         if not high:
-            # A flag an inspector is working on stays with them; an untouched one closes itself.
-            if flag is not None and flag.status == "open":
-                detail = f"{flag.reasons};outcome=no_longer_applies"
-                states[flag.id] = _state(
-                    flag, status="afgehandeld", outcome="no_longer_applies", closed_at=now,
-                    updated_at=now)  # fmt: skip
-                changes.append(
-                    _Change(address, flag, "flag.resolve", "resolved", detail, "open",
-                            "afgehandeld")
-                )  # fmt: skip
-            results.append(flag)
-            continue
-        values = flag_values(high)
-        reasons = str(values["reasons"])
-        if flag is None:
-            flag = closed.get(address.id)
-            if flag is not None:
-                detail = reasons
-                if flag.outcome:
-                    detail += f";previous_outcome={flag.outcome}"
-                changes.append(
-                    _Change(address, flag, "flag.reopen", "reopened", detail, flag.status,
-                            "open", reasons)
-                )  # fmt: skip
-                states[flag.id] = _state(
-                    flag, **values, status="open", closed_at=None, outcome=None, updated_at=now
-                )
-            else:
-                created[address.id] = {
-                    **{name: None for name in _STATE},
-                    "address_id": address.id,
-                    "municipality_id": address.municipality_id,
-                    **values,
-                    "status": "open",
-                    "opened_at": now,
-                    "updated_at": now,
-                }
-                changes.append(
-                    _Change(address, None, "flag.open", "opened", reasons, None, "open", reasons)
-                )
-        elif any(getattr(flag, k) != v for k, v in values.items()):
-            grew = values["occupants"] > flag.occupants  # type: ignore[operator]
-            kind = "escalated" if grew else "updated"
-            states[flag.id] = _state(flag, **values, updated_at=now)
-            changes.append(
-                _Change(address, flag, "flag.escalate" if grew else "flag.update", kind, reasons,
-                        audit_detail=reasons)
-            )  # fmt: skip
-        results.append(flag)
-    new_flags = _write_flags([c.flag for c in changes if c.flag is not None], states, created)
-    for change in changes:
+            plan.resolve(address, flag)
+        elif flag is not None:
+            plan.update(address, flag, flag_values(high))
+        elif address.id in closed:
+            plan.reopen(address, closed[address.id], flag_values(high))
+        else:
+            plan.open(address, flag_values(high))
+    changed = [c.flag for c in plan.changes if c.flag is not None]
+    new_flags = _write_flags(changed, plan.states, plan.created)
+    for change in plan.changes:
         if change.flag is None:
             change.flag = new_flags[change.address.id]
-    results = [
-        new_flags.get(address.id, flag) for (address, _), flag in zip(items, results, strict=True)
+    _record(plan.changes, actor, plan.now)
+    return [
+        new_flags.get(address.id, flag)
+        for (address, _), flag in zip(items, plan.results, strict=True)
     ]
+
+
+def _record(changes: Sequence[_Change], actor: User | None, now: datetime) -> None:
+    """The audit events, history rows and alerts of the changes (one statement each)."""
     audit.record_many(
         [
             audit.values(
@@ -284,7 +255,6 @@ def sync_flags(
             ],
         )
     alerts.alert_flags([(c.flag, c.kind) for c in changes if c.flag is not None])
-    return results
 
 
 # The columns a sync writes on an existing flag (every one, so all rows share one statement).

@@ -52,8 +52,8 @@ from portal.services import audit
 from portal.services.declarations import lock_address, next_reference
 from portal.services.errors import Refused
 from portal.services.flags import evaluate_address, sync_flag
+from portal.services.occupancy import filings_by_address
 from portal.services.queries import Scope, scoped
-from portal.services.reevaluation import filings_by_address
 
 RECEIPT_KIND = "permit_application"
 

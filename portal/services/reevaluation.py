@@ -1,9 +1,9 @@
 """The daily re-evaluation: open, escalate and resolve flags as dates pass (service layer).
 
-A flag shows only the high findings in force on the day (``flags.flag_findings``), so an address
-whose situation changes with the calendar — a declaration starting or ending, a permit starting or
-running out, a municipal policy taking effect — must be judged again on that day. ``reevaluate``
-does that for one day in three steps, never per address against the database:
+A flag shows only the high findings in force on the day (``domain.findings.flag_findings``), so
+an address whose situation changes with the calendar — a declaration starting or ending, a permit
+starting or running out, a municipal policy taking effect — must be judged again on that day.
+``reevaluate`` does that for one day in three steps, never per address against the database:
 
 1. **Candidates** in one set query (a UNION): declarations starting on the day or ending the day
    before, permits starting on the day, ending the day before or ending 90 days later (the day
@@ -15,7 +15,8 @@ does that for one day in three steps, never per address against the database:
    over: that successor starts on the day, so the "starting on the day" branch brings it in.
 2. **Bulk loading** per chunk of addresses: their register facts, filings, valid permits and open
    flags in four queries; the policies once per municipality. The pure ``evaluate(..., today=day)``
-   then judges each address in Python, on the same inputs ``flags.evaluate_address`` builds.
+   then judges each address in Python, on the inputs ``flags.evaluate_address`` reads too
+   (``occupancy.occupancy_inputs``).
 3. **Writing only what changed**: ``sync_flag`` runs only for addresses whose flag would open,
    resolve or show other reasons, totals, limit, rule or end. Those addresses are locked (in id
    order, as a filing locks one) and judged again on fresh rows first, so a filing committed
@@ -36,22 +37,20 @@ from time import perf_counter
 from sqlalchemy import and_, or_, select, union
 
 from portal import clock
-from portal.domain.declarations import Filing, effective_occupancy
-from portal.domain.occupancy import (
-    EXPIRING_WITHIN_DAYS,
-    AddressFacts,
-    DeclaredOccupancy,
-    Evaluation,
-    PermitFacts,
-    evaluate,
-)
+from portal.domain.findings import flag_findings, flag_values
+from portal.domain.occupancy import EXPIRING_WITHIN_DAYS, Evaluation, evaluate
 from portal.domain.policy import OccupancyPolicy
 from portal.extensions import db
 from portal.models import Address, Declaration, Flag, MunicipalPolicy, Permit
 from portal.models.flag import OPEN_STATUSES
 from portal.services.bulk import CHUNK, bulk_rows, chunks, member_of
-from portal.services.flags import flag_findings, flag_values, sync_flags
+from portal.services.flags import sync_flags
 from portal.services.municipalities import default_policy, policy_list
+from portal.services.occupancy import OccupancyInputs
+
+# The one loader of the rules' inputs (services.occupancy), under the name bench/national.py
+# times it by.
+from portal.services.occupancy import occupancy_inputs as load_inputs
 
 # The flag columns that tell whether a flag needs writing. ``period_start`` is left out on
 # purpose: judged from a later day, a breach that began earlier seems to begin that day, and
@@ -84,16 +83,6 @@ class ReevaluationReport:
             f"{self.evaluated} evaluated; flags opened {self.opened}, updated {self.updated}, "
             f"resolved {self.resolved} in {self.seconds:.2f} s"
         )
-
-
-@dataclass(frozen=True)
-class _Inputs:
-    """Everything the rules need for one address, as loaded in bulk."""
-
-    municipality_id: int
-    facts: AddressFacts
-    spans: list[DeclaredOccupancy]
-    permits: list[PermitFacts]
 
 
 @dataclass(frozen=True)
@@ -144,72 +133,6 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=clock.AMSTERDAM).astimezone(UTC)
 
 
-def filings_by_address(ids: Sequence[int], day: date) -> dict[int, list[Filing]]:
-    """The filings of ``ids`` that can matter from ``day`` on, per address (one bulk query)."""
-    filings: dict[int, list[Filing]] = defaultdict(list)
-    # A filing that ended before the day matters only when it is a successor: it still cuts off
-    # its predecessor (an end filing keeps the start and carries the last day).
-    for address_id, *row in bulk_rows(
-        select(
-            Declaration.address_id,
-            Declaration.id,
-            Declaration.organisation_id,
-            Declaration.occupants,
-            Declaration.start_date,
-            Declaration.end_date,
-            Declaration.supersedes_id,
-        ).where(
-            member_of(Declaration.address_id, ids),
-            or_(
-                Declaration.end_date.is_(None),
-                Declaration.end_date >= day,
-                Declaration.supersedes_id.is_not(None),
-            ),
-        )
-    ):
-        filings[address_id].append(Filing(*row))
-    return filings
-
-
-def load_inputs(ids: Sequence[int], day: date) -> dict[int, _Inputs]:
-    """Register facts, occupancy in force from ``day`` on, and valid permits, for ``ids``."""
-    filings = filings_by_address(ids, day)
-    permits: dict[int, list[PermitFacts]] = defaultdict(list)
-    for address_id, *row in bulk_rows(
-        select(
-            Permit.address_id,
-            Permit.max_occupants,
-            Permit.valid_from,
-            Permit.valid_until,
-            Permit.covers_lodging,
-            Permit.decision_reference,
-        ).where(member_of(Permit.address_id, ids), Permit.status == "valid")
-    ):
-        permits[address_id].append(PermitFacts(*row))
-    inputs: dict[int, _Inputs] = {}
-    for address_id, municipality_id, area, uses, verified in bulk_rows(
-        select(
-            Address.id,
-            Address.municipality_id,
-            Address.floor_area_m2,
-            Address.uses,
-            Address.verified,
-        ).where(member_of(Address.id, ids))
-    ):
-        spans = [
-            s
-            for s in effective_occupancy(filings.get(address_id, ()))
-            if s.end is None or s.end >= day
-        ]
-        inputs[address_id] = _Inputs(
-            municipality_id=municipality_id,
-            facts=AddressFacts(area, tuple(u for u in uses.split(",") if u), verified),
-            spans=spans,
-            permits=permits.get(address_id, []),
-        )
-    return inputs
-
-
 def open_flags(ids: Sequence[int]) -> dict[int, _OpenFlag]:
     columns = [getattr(Flag, name) for name in _COMPARED]
     return {
@@ -234,10 +157,16 @@ class Judge:
         for (municipality_id,) in bulk_rows(select(MunicipalPolicy.municipality_id).distinct()):
             self.policies[municipality_id] = policy_list(municipality_id)
 
-    def evaluation(self, inputs: _Inputs) -> Evaluation:
+    def evaluation(self, inputs: OccupancyInputs, since: date | None = None) -> Evaluation:
+        """The address judged from ``since`` (default: the judge's day) on."""
         policies = self.policies[inputs.municipality_id]
         return evaluate(
-            inputs.facts, inputs.spans, inputs.permits, policies, self.default, today=self.day
+            inputs.facts,
+            inputs.spans,
+            inputs.permits,
+            policies,
+            self.default,
+            today=since or self.day,
         )
 
     def change(self, evaluation: Evaluation, flag: _OpenFlag | None) -> str | None:
