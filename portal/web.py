@@ -11,8 +11,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from werkzeug.exceptions import HTTPException
 
-from portal import labels
 from portal.extensions import babel, db, login_manager
+from portal.presentation import labels
 
 LANG_COOKIE = "lang"
 ROLE_LABELS = {

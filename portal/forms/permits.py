@@ -12,7 +12,7 @@ from wtforms.widgets import TextInput
 
 from portal.domain.permits import PERMIT_TYPES, PermitFields
 from portal.forms.account import MultiCheckboxField
-from portal.labels import PERMIT_STATE_LABELS, PERMIT_TYPE_LABELS
+from portal.presentation.labels import PERMIT_STATE_LABELS, PERMIT_TYPE_LABELS
 from portal.services.permit_register import STATE_ORDER
 
 

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from flask_babel import gettext as _
 
-from portal.labels import permit_type_label
+from portal.presentation.labels import permit_type_label
 from portal.receipts.formatting import number as _number
 from portal.receipts.formatting import period as _period
 from portal.receipts.formatting import text as _text

@@ -106,7 +106,7 @@ KIND_TEXTS: dict[str, LazyString] = {
     "batch": _l("Batch of new declarations"),
 }
 
-# The same words as the web pages' severity labels (portal/labels.py).
+# The same words as the web pages' severity labels (portal/presentation/labels.py).
 SEVERITY_TEXTS: dict[str, LazyString] = {
     "high": _l("Serious"),
     "medium": _l("Attention"),

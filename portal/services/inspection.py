@@ -34,12 +34,12 @@ from portal.domain.occupancy import SEVERITY, Evaluation
 from portal.extensions import db
 from portal.models import Address, Declaration, Flag, FlagEvent, Permit, User
 from portal.models.user import MUNICIPAL_ROLES
+from portal.presentation.charts import Step, StepChart, step_chart
+from portal.presentation.exports import excel_csv
 from portal.receipts.texts import finding_title
 from portal.services import audit
-from portal.services.charts import Step, StepChart, step_chart
 from portal.services.declarations import lock_address
 from portal.services.errors import Refused
-from portal.services.exports import excel_csv
 from portal.services.flags import evaluate_address
 from portal.services.queries import Scope, get_scoped_or_404, scope_of, scoped
 

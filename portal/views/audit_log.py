@@ -18,8 +18,8 @@ from wtforms import SelectField
 from portal import clock
 from portal.extensions import db
 from portal.forms.fields import DutchDateField
+from portal.presentation import exports
 from portal.services import audit_log as service
-from portal.services import exports
 from portal.services.queries import scope_of
 from portal.views.admin import bp as admin_bp
 from portal.views.guards import require_role

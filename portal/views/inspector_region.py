@@ -15,8 +15,10 @@ from flask_login import current_user
 from portal import clock
 from portal.extensions import db
 from portal.models import Municipality, Region
+from portal.presentation.exports import excel_csv
+from portal.presentation.spreadsheets import workbook
+from portal.presentation.statistics_charts import month_bars
 from portal.services import audit
-from portal.services.exports import excel_csv
 from portal.services.queries import region_of, scope_of
 from portal.services.regions import agreement_in_force
 from portal.services.statistics import (
@@ -24,8 +26,6 @@ from portal.services.statistics import (
     regional_figures,
     regional_table,
 )
-from portal.services.statistics_charts import month_bars
-from portal.services.xlsx import workbook
 from portal.views.inspector import bp
 
 # The page lists the most widely spread organisations; the CSV has them all.

@@ -24,7 +24,8 @@ from portal.forms.declarations import (
 )
 from portal.forms.org import AddressLookupForm, InviteForm, RemoveForm
 from portal.models import Address, Declaration, Municipality, Organisation, Receipt, User
-from portal.services import accounts, audit, declarations, exports
+from portal.presentation import exports
+from portal.services import accounts, audit, declarations
 from portal.services.addresses import lookup_address
 from portal.services.errors import Refused
 from portal.services.queries import get_scoped_or_404, scope_of, scoped

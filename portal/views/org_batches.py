@@ -21,7 +21,8 @@ from portal.extensions import db
 from portal.forms.batches import BatchChoiceForm, BatchUploadForm
 from portal.messages import message
 from portal.models import Batch, BatchUpload
-from portal.services import audit, exports
+from portal.presentation import exports
+from portal.services import audit
 from portal.services import batches as service
 from portal.services.errors import Refused
 from portal.services.queries import get_scoped_or_404, scope_of

@@ -19,8 +19,8 @@ from portal import clock
 from portal.domain.declarations import DeclarationInput
 from portal.extensions import db
 from portal.models import AuditEvent, Declaration, Flag, FlagEvent, Permit, User
+from portal.presentation.charts import Step, nice_scale, step_chart, window
 from portal.services import inspection
-from portal.services.charts import Step, nice_scale, step_chart, window
 from portal.services.declarations import amend_declaration, end_declaration, file_declaration
 from portal.services.errors import Refused
 from portal.services.queries import scope_of

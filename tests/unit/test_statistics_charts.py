@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from portal.services.statistics_charts import month_bars
+from portal.presentation.statistics_charts import month_bars
 
 
 def test_one_labelled_bar_per_month_with_title_and_description() -> None:

@@ -238,7 +238,8 @@ def test_exports_csv_and_xlsx(
     assert xlsx.status_code == 200
     with zipfile.ZipFile(io.BytesIO(xlsx.get_data())) as archive:
         sheet = archive.read("xl/worksheets/sheet1.xml").decode()
-        assert "Regio Utrecht" in sheet and "<v>18</v>" in sheet
+        texts = archive.read("xl/sharedStrings.xml").decode()  # the sheet's texts
+        assert "<t>Regio Utrecht</t>" in texts and "<v>18</v>" in sheet
         assert 'sheet name="Regio Utrecht"' in archive.read("xl/workbook.xml").decode()
 
 

@@ -11,9 +11,9 @@ from flask import Response, current_app, request
 
 from portal import clock
 from portal.extensions import db
+from portal.presentation.exports import neutralise
 from portal.services import audit
 from portal.services.errors import Refused
-from portal.services.exports import neutralise
 from portal.services.ratelimit import hit
 from portal.services.statistics import (
     AREA_MEASURES,

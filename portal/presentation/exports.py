@@ -1,4 +1,4 @@
-"""CSV exports that Dutch Excel opens correctly (service layer).
+"""CSV exports that Dutch Excel opens correctly (presentation layer).
 
 ``;`` separated (Excel's list separator in the Dutch locale), UTF-8 with a BOM (else Excel reads
 ANSI), dates as dd-mm-jjjj, and cells that look like formulas neutralised with a leading ``'``

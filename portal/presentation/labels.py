@@ -1,4 +1,4 @@
-"""Labels for codes shown on pages (interface layer); finding and rule texts are shared with the
+"""Labels for codes shown on pages (presentation layer); finding and rule texts are shared with the
 receipts (``portal/receipts/texts.py``)."""
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
-"""Monthly bar charts for the regional figures (service layer), drawn like
-``portal.services.charts``: inline SVG, presentation attributes only (strict CSP), a title and a
-description for assistive technology; the page shows the same numbers in a table. No Flask:
-texts and the month format are passed in.
-"""
+"""Monthly bar charts for the regional figures (presentation layer), drawn like
+``portal.presentation.charts``: inline SVG, presentation attributes only (strict CSP), a title
+and a description for assistive technology; the page shows the same numbers in a table. No
+Flask: texts and the month format are passed in."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ from datetime import date
 
 from markupsafe import Markup, escape
 
-from portal.services.charts import (
+from portal.presentation.charts import (
     AXIS_COLOUR,
     HEIGHT,
     MARGIN_BOTTOM,

@@ -1,4 +1,4 @@
-"""Server-rendered SVG charts (service layer): the occupancy of an address against its limit.
+"""Server-rendered SVG charts (presentation layer): the occupancy of an address against its limit.
 
 No JavaScript and no external assets: the chart is inline SVG with presentation attributes only
 (the CSP forbids inline styles and scripts). It is an image with a title and a description for
@@ -125,6 +125,149 @@ def fmt(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """Where days and values land in the drawing of a step chart."""
+
+    first_day: date
+    days: int
+
+    @property
+    def last_day(self) -> date:
+        return self.first_day + timedelta(days=self.days - 1)
+
+    @property
+    def bottom(self) -> int:
+        return HEIGHT - MARGIN_BOTTOM
+
+    def x(self, day: date) -> float:
+        offset = min(max((day - self.first_day).days, 0), self.days)
+        return MARGIN_LEFT + (WIDTH - MARGIN_LEFT - MARGIN_RIGHT) * offset / self.days
+
+    def x_end(self, step: Step) -> float:
+        # A step covers its last day entirely, so it ends where the next day begins.
+        if step.end is None or step.end >= self.last_day:
+            return self.x(self.last_day + timedelta(days=1))
+        return self.x(step.end + timedelta(days=1))
+
+
+def _y_of(top: int) -> Callable[[int], float]:
+    plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+    return lambda value: MARGIN_TOP + plot_h - plot_h * value / top
+
+
+def _date_ticks(frame: _Frame, format_day: Callable[[date], str]) -> list[str]:
+    """Date ticks: the first day and the first of every month after it."""
+    ticks = [frame.first_day]
+    month = date(frame.first_day.year, frame.first_day.month, 1)
+    while True:
+        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        if month > frame.last_day:
+            break
+        ticks.append(month)
+    parts: list[str] = []
+    bottom = frame.bottom
+    for i, day in enumerate(ticks):
+        xx = fmt(frame.x(day))
+        parts.append(
+            f'<line x1="{xx}" x2="{xx}" y1="{bottom}" y2="{bottom + 5}" stroke="{AXIS_COLOUR}" '
+            f'stroke-width="1"/>'
+        )
+        # The first label is left-aligned so it never runs off the drawing; a month tick too
+        # close to it is left unlabelled to avoid overlapping text.
+        if i > 0 and frame.x(day) - frame.x(frame.first_day) < 48:
+            continue
+        anchor = "start" if i == 0 else "middle"
+        parts.append(
+            f'<text x="{xx}" y="{bottom + 20}" text-anchor="{anchor}" fill="{AXIS_COLOUR}">'
+            f"{escape(format_day(day))}</text>"
+        )
+    return parts
+
+
+def _over_areas(shown: Sequence[Step], frame: _Frame, y: Callable[[int], float]) -> list[str]:
+    """Over the limit: shaded between the limit and the total."""
+    parts: list[str] = []
+    for step in shown:
+        if step.limit is not None and step.total > step.limit:
+            x0, x1 = frame.x(step.start), frame.x_end(step)
+            parts.append(
+                f'<rect x="{fmt(x0)}" y="{fmt(y(step.total))}" width="{fmt(x1 - x0)}" '
+                f'height="{fmt(y(step.limit) - y(step.total))}" fill="{LIMIT_COLOUR}" '
+                f'fill-opacity="0.18"/>'
+            )
+    return parts
+
+
+def _lines(shown: Sequence[Step], frame: _Frame, y: Callable[[int], float]) -> list[str]:
+    """The limit (dashed, so it does not rest on colour alone) and the total (solid)."""
+    parts: list[str] = []
+    limit_path: list[str] = []
+    pen_down = False
+    for step in shown:
+        if step.limit is None:
+            pen_down = False
+            continue
+        yy = fmt(y(step.limit))
+        limit_path.append(f"{'L' if pen_down else 'M'}{fmt(frame.x(step.start))} {yy}")
+        limit_path.append(f"H{fmt(frame.x_end(step))}")
+        pen_down = True
+    if limit_path:
+        parts.append(
+            f'<path d="{" ".join(limit_path)}" fill="none" stroke="{LIMIT_COLOUR}" '
+            f'stroke-width="2.5" stroke-dasharray="8 5"/>'
+        )
+    total_path = [
+        f"{'L' if i else 'M'}{fmt(frame.x(step.start))} {fmt(y(step.total))} "
+        f"H{fmt(frame.x_end(step))}"
+        for i, step in enumerate(shown)
+    ]
+    if total_path:
+        parts.append(
+            f'<path d="{" ".join(total_path)}" fill="none" stroke="{TOTAL_COLOUR}" '
+            f'stroke-width="3"/>'
+        )
+    return parts
+
+
+def _axes(bottom: int) -> list[str]:
+    return [
+        f'<line x1="{MARGIN_LEFT}" x2="{MARGIN_LEFT}" y1="{MARGIN_TOP}" y2="{bottom}" '
+        f'stroke="{AXIS_COLOUR}" stroke-width="1"/>',
+        f'<line x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" y1="{bottom}" y2="{bottom}" '
+        f'stroke="{AXIS_COLOUR}" stroke-width="1"/>',
+    ]
+
+
+def _legend(total: str, limit: str, over: str) -> list[str]:
+    """Legend: line samples with their meaning."""
+    parts: list[str] = []
+    lx = MARGIN_LEFT
+    legend = (
+        ("line", TOTAL_COLOUR, "", total),
+        ("line", LIMIT_COLOUR, ' stroke-dasharray="8 5"', limit),
+        ("box", LIMIT_COLOUR, "", over),
+    )
+    for kind, colour, dash, text in legend:
+        if kind == "line":
+            width = "3" if colour == TOTAL_COLOUR else "2.5"
+            parts.append(
+                f'<line x1="{lx}" x2="{lx + 28}" y1="14" y2="14" stroke="{colour}" '
+                f'stroke-width="{width}"{dash}/>'
+            )
+        else:
+            parts.append(
+                f'<rect x="{lx}" y="7" width="28" height="14" fill="{colour}" fill-opacity="0.18"/>'
+            )
+        parts.append(
+            f'<text x="{lx + 34}" y="14" dominant-baseline="middle" fill="{AXIS_COLOUR}">'
+            f"{escape(text)}</text>"
+        )
+        # Room for the text: about 7 units per character at this font size.
+        lx += 34 + 7 * len(text) + 24
+    return parts
+
+
 def step_chart(
     steps: Sequence[Step],
     first_day: date,
@@ -140,125 +283,18 @@ def step_chart(
 ) -> StepChart:
     """A step chart of the total occupants and the limit per day over ``days`` days."""
     shown = window(steps, first_day, days)
-    last_day = first_day + timedelta(days=days - 1)
+    frame = _Frame(first_day, days)
     values = [s.total for s in shown] + [s.limit for s in shown if s.limit is not None]
     top, tick = nice_scale(max(values, default=0))
-    plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
-    plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
-    bottom = MARGIN_TOP + plot_h
-
-    def x(day: date) -> float:
-        offset = min(max((day - first_day).days, 0), days)
-        return MARGIN_LEFT + plot_w * offset / days
-
-    def y(value: int) -> float:
-        return bottom - plot_h * value / top
-
-    def x_end(step: Step) -> float:
-        # A step covers its last day entirely, so it ends where the next day begins.
-        if step.end is None or step.end >= last_day:
-            return x(last_day + timedelta(days=1))
-        return x(step.end + timedelta(days=1))
-
+    y = _y_of(top)
     parts = svg_start(chart_id, title, description)
-    add = parts.append
     parts += y_grid(y, top, tick)  # grid and y axis labels
-
-    # Date ticks: the first day and the first of every month after it.
-    ticks = [first_day]
-    month = date(first_day.year, first_day.month, 1)
-    while True:
-        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-        if month > last_day:
-            break
-        ticks.append(month)
-    for i, day in enumerate(ticks):
-        xx = fmt(x(day))
-        add(
-            f'<line x1="{xx}" x2="{xx}" y1="{bottom}" y2="{bottom + 5}" stroke="{AXIS_COLOUR}" '
-            f'stroke-width="1"/>'
-        )
-        # The first label is left-aligned so it never runs off the drawing; a month tick too
-        # close to it is left unlabelled to avoid overlapping text.
-        if i > 0 and x(day) - x(first_day) < 48:
-            continue
-        anchor = "start" if i == 0 else "middle"
-        add(
-            f'<text x="{xx}" y="{bottom + 20}" text-anchor="{anchor}" fill="{AXIS_COLOUR}">'
-            f"{escape(format_day(day))}</text>"
-        )
-
-    # Over the limit: shaded between the limit and the total.
-    for step in shown:
-        if step.limit is not None and step.total > step.limit:
-            x0, x1 = x(step.start), x_end(step)
-            add(
-                f'<rect x="{fmt(x0)}" y="{fmt(y(step.total))}" width="{fmt(x1 - x0)}" '
-                f'height="{fmt(y(step.limit) - y(step.total))}" fill="{LIMIT_COLOUR}" '
-                f'fill-opacity="0.18"/>'
-            )
-
-    # The limit (dashed, so it does not rest on colour alone) and the total (solid).
-    limit_path: list[str] = []
-    pen_down = False
-    for step in shown:
-        if step.limit is None:
-            pen_down = False
-            continue
-        yy = fmt(y(step.limit))
-        limit_path.append(f"{'L' if pen_down else 'M'}{fmt(x(step.start))} {yy}")
-        limit_path.append(f"H{fmt(x_end(step))}")
-        pen_down = True
-    if limit_path:
-        add(
-            f'<path d="{" ".join(limit_path)}" fill="none" stroke="{LIMIT_COLOUR}" '
-            f'stroke-width="2.5" stroke-dasharray="8 5"/>'
-        )
-    total_path = [
-        f"{'L' if i else 'M'}{fmt(x(step.start))} {fmt(y(step.total))} H{fmt(x_end(step))}"
-        for i, step in enumerate(shown)
-    ]
-    if total_path:
-        add(
-            f'<path d="{" ".join(total_path)}" fill="none" stroke="{TOTAL_COLOUR}" '
-            f'stroke-width="3"/>'
-        )
-
-    # Axes.
-    add(
-        f'<line x1="{MARGIN_LEFT}" x2="{MARGIN_LEFT}" y1="{MARGIN_TOP}" y2="{bottom}" '
-        f'stroke="{AXIS_COLOUR}" stroke-width="1"/>'
-    )
-    add(
-        f'<line x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" y1="{bottom}" y2="{bottom}" '
-        f'stroke="{AXIS_COLOUR}" stroke-width="1"/>'
-    )
-
-    # Legend: line samples with their meaning.
-    lx = MARGIN_LEFT
-    legend = (
-        ("line", TOTAL_COLOUR, "", legend_total),
-        ("line", LIMIT_COLOUR, ' stroke-dasharray="8 5"', legend_limit),
-        ("box", LIMIT_COLOUR, "", legend_over),
-    )
-    for kind, colour, dash, text in legend:
-        if kind == "line":
-            width = "3" if colour == TOTAL_COLOUR else "2.5"
-            add(
-                f'<line x1="{lx}" x2="{lx + 28}" y1="14" y2="14" stroke="{colour}" '
-                f'stroke-width="{width}"{dash}/>'
-            )
-        else:
-            add(
-                f'<rect x="{lx}" y="7" width="28" height="14" fill="{colour}" fill-opacity="0.18"/>'
-            )
-        add(
-            f'<text x="{lx + 34}" y="14" dominant-baseline="middle" fill="{AXIS_COLOUR}">'
-            f"{escape(text)}</text>"
-        )
-        # Room for the text: about 7 units per character at this font size.
-        lx += 34 + 7 * len(text) + 24
-    add("</svg>")
+    parts += _date_ticks(frame, format_day)
+    parts += _over_areas(shown, frame, y)
+    parts += _lines(shown, frame, y)
+    parts += _axes(frame.bottom)
+    parts += _legend(legend_total, legend_limit, legend_over)
+    parts.append("</svg>")
     # Safe: every text above went through escape(); the rest are numbers and fixed markup.
     svg = Markup("".join(parts))  # noqa: S704  # nosec B704  # texts escape()d above, rest numbers
-    return StepChart(svg, tuple(shown), first_day, last_day)
+    return StepChart(svg, tuple(shown), first_day, frame.last_day)
