@@ -132,3 +132,16 @@ def parse_floor_area(raw: str) -> int | None:
 def is_residential(uses: tuple[str, ...] | list[str]) -> bool:
     """True when the use includes woonfunctie or logiesfunctie (DESIGN.md ``non_residential``)."""
     return bool(RESIDENTIAL_USES.intersection(uses))
+
+
+def number_label(house_number: int, house_letter: str | None, addition: str | None) -> str:
+    """House number with letter and addition as written on a letter: ``12A-2``."""
+    label = f"{house_number}{house_letter or ''}"
+    if addition:
+        label += f"-{addition}"
+    return label
+
+
+def one_line(street: str, label: str, postcode: str, town: str) -> str:
+    """An address on one line: ``Dorpsstraat 12A-2, 1234 AB Ergens``."""
+    return f"{street} {label}, {postcode} {town}"

@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
+from portal.domain import address as address_rules
 from portal.extensions import db
 from portal.models.municipality import Municipality
 from portal.models.types import UTCDateTime
@@ -55,11 +56,10 @@ class Address(db.Model):
     @property
     def number_label(self) -> str:
         """House number with letter and addition as written on a letter: ``12A-2``."""
-        label = f"{self.house_number}{self.house_letter}"
-        if self.house_number_addition:
-            label += f"-{self.house_number_addition}"
-        return label
+        return address_rules.number_label(
+            self.house_number, self.house_letter, self.house_number_addition
+        )
 
     @property
     def one_line(self) -> str:
-        return f"{self.street} {self.number_label}, {self.postcode} {self.town}"
+        return address_rules.one_line(self.street, self.number_label, self.postcode, self.town)

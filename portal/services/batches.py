@@ -6,16 +6,21 @@
 query per 2,000 postcode/number keys, one per 2,000 BAG ids). ``file_batch`` files the valid rows
 in the caller's transaction (PERFORMANCE.md §3: no ORM unit of work per row):
 
-1. lock the touched addresses, in ascending id order (``SELECT … FOR UPDATE`` on PostgreSQL), so
-   two batches over the same addresses queue instead of deadlocking, and a single filing at one
-   of them waits too;
-2. draw the reference numbers (after the lock, like a single filing), insert the batch, the
-   declarations, their receipt records and per-declaration audit events in bulk
-   (``staging.copy_rows``: COPY on PostgreSQL, a Core ``executemany`` on SQLite);
-3. judge each touched address once on bulk-loaded rows (the re-evaluation's loaders), put the
-   findings that overlap each row on its receipt (plus a late-declaration finding, as a single
-   filing does) and sync the flag only of addresses whose flag changes;
-4. add one batch receipt (kind ``batch``) that lists every reference, and one audit event.
+1. ``_lock``: lock the touched addresses, in ascending id order (``SELECT … FOR UPDATE`` on
+   PostgreSQL), so two batches over the same addresses queue instead of deadlocking, and a single
+   filing at one of them waits too;
+2. ``_write``: draw the reference numbers (after the lock, like a single filing), insert the
+   batch and the declarations in bulk (``staging.copy_rows``: COPY on PostgreSQL, a Core
+   ``executemany`` on SQLite);
+3. ``_judge``: judge each touched address once on inputs read in bulk
+   (``occupancy.occupancy_inputs``, the loader a single filing and the re-evaluation use) and
+   sync the flag only of addresses whose flag changes;
+4. ``_receipts``: gather each row's facts as a single filing does — the findings over its period
+   plus a late-declaration finding (``domain.findings.receipt_findings``) — and build its
+   snapshot with the same ``domain.snapshots.filing_snapshot``, so a row and a single filing of
+   the same facts store the same bytes (tests/integration/test_receipt_seam.py);
+5. ``_audit``: one audit event per declaration (``audit.values``, written by COPY) and one for
+   the batch; ``_batch_receipt``: one receipt (kind ``batch``) that lists every reference.
 
 Nothing here commits: the view or the API commits once.
 """
@@ -23,25 +28,31 @@ Nothing here commits: the view or the API commits once.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import secrets
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import delete, insert, select, tuple_, update
 
 from portal import clock
 from portal.domain import batches as rules
 from portal.domain.errors import InvalidValue, Problem
-from portal.domain.occupancy import Evaluation, Finding, evaluate, late_finding
+from portal.domain.findings import receipt_findings
+from portal.domain.occupancy import Evaluation, late_finding
 from portal.domain.policy import policy_in_force
-from portal.domain.receipt_codes import canonical_json, format_reference, new_verification_code
+from portal.domain.receipt_codes import format_reference, new_verification_code
+from portal.domain.snapshots import (
+    BatchFacts,
+    FilingFacts,
+    Party,
+    batch_snapshot,
+    filing_snapshot,
+)
 from portal.extensions import db
 from portal.models import (
     Address,
@@ -58,11 +69,13 @@ from portal.models import (
 from portal.receipts import TEMPLATE_VERSION
 from portal.services import audit
 from portal.services.bulk import CHUNK, bulk_rows, chunks, member_of
-from portal.services.declarations import finding_json
+from portal.services.declarations import receipt_address, verify_base
 from portal.services.errors import Refused
 from portal.services.flags import sync_flags
+from portal.services.occupancy import occupancy_inputs
 from portal.services.queries import Scope, scoped
-from portal.services.reevaluation import Judge, load_inputs, open_flags
+from portal.services.receipts import sealed
+from portal.services.reevaluation import Judge, open_flags
 from portal.services.staging import copy_rows
 
 # An upload left between its dry run and a choice is removed after this long.
@@ -512,42 +525,24 @@ def _verification_codes(count: int) -> list[str]:
     return list(codes)
 
 
-def _number_label(row: Any) -> str:
-    label = f"{row.house_number}{row.house_letter or ''}"
-    if row.house_number_addition:
-        label += f"-{row.house_number_addition}"
-    return label
+@dataclass
+class _Run:
+    """One batch filing under way: who files what, and what each step leaves for the next."""
 
-
-def _overlaps(finding: Finding, start: date, end: date | None) -> bool:
-    return (finding.end is None or finding.end >= start) and (end is None or finding.start <= end)
-
-
-def _judge_addresses(
-    rows: Sequence[ValidRow], judge: Judge, today: date
-) -> tuple[dict[int, Evaluation], dict[int, Evaluation]]:
-    """Each touched address judged once: from its earliest declared start (for the receipts) and
-    from today (for the flag), on bulk-loaded inputs."""
-    since: dict[int, date] = {}
-    for row in rows:
-        start = min(row.values.start_date, today)
-        since[row.address_id] = min(since.get(row.address_id, start), start)
-    earliest = min(since.values())
-    from_since: dict[int, Evaluation] = {}
-    from_today: dict[int, Evaluation] = {}
-    for chunk in chunks(sorted(since), CHUNK):
-        inputs = load_inputs(chunk, earliest)
-        for address_id in chunk:
-            item = inputs[address_id]
-            policies = judge.policies[item.municipality_id]
-            evaluation = evaluate(
-                item.facts, item.spans, item.permits, policies, judge.default, since[address_id]
-            )
-            from_since[address_id] = evaluation
-            from_today[address_id] = (
-                evaluation if since[address_id] >= today else judge.evaluation(item)
-            )
-    return from_since, from_today
+    rows: list[ValidRow]
+    organisation: Organisation
+    user_id: int | None
+    api_key_id: int | None
+    actor: User | None
+    actor_label: str
+    source: str
+    locale: str
+    now: datetime
+    today: date
+    addresses: dict[int, Any] = field(default_factory=dict)  # id → the locked row
+    batch: Batch | None = None
+    references: list[str] = field(default_factory=list)  # one per row, in row order
+    declaration_ids: dict[str, int] = field(default_factory=dict)  # reference → id
 
 
 def file_batch(
@@ -560,53 +555,74 @@ def file_batch(
     filename: str = "",
     locale: str = "nl",
 ) -> BatchResult:
-    """File the valid rows of ``check`` for the organisation, in the caller's transaction."""
+    """File the valid rows of ``check`` for the organisation, in the caller's transaction:
+    lock, write, judge, receipts, audit (the module's docstring tells each step)."""
     rows = sorted(check.rows, key=lambda r: r.line)
     if not rows:
         raise Refused.one("file", "batch.nothing_valid")
-    now, today = clock.now(), clock.today()
     organisation = db.session.get(Organisation, organisation_id)
     if organisation is None:
         raise Refused.one("organisation", "organisation.unknown")
     actor = db.session.get(User, user_id) if user_id is not None else None
-    actor_label = actor.email if actor is not None else f"api_key:{api_key_id}"
-
-    # 1. The lock, in id order, before anything about occupancy is read.
+    run = _Run(
+        rows=rows,
+        organisation=organisation,
+        user_id=user_id,
+        api_key_id=api_key_id,
+        actor=actor,
+        actor_label=actor.email if actor is not None else f"api_key:{api_key_id}",
+        source=source,
+        locale=locale,
+        now=clock.now(),
+        today=clock.today(),
+    )
+    _lock(run)
+    batch = _write(run, filename)
+    judged = _judge(run)
+    codes = _verification_codes(len(rows) + 1)
+    filings = _receipts(run, judged, codes[1:])
+    _audit(run, batch)
+    receipt = _batch_receipt(run, batch, filings, codes[0])
     db.session.flush()
-    address_ids = sorted({r.address_id for r in rows})
-    addresses = _lock_addresses(address_ids)
-    gone = [r for r in rows if r.address_id not in addresses]
+    return BatchResult(batch=batch, receipt=receipt, references=run.references)
+
+
+def _lock(run: _Run) -> None:
+    """Step 1: lock the addresses in id order, before anything about occupancy is read."""
+    db.session.flush()
+    run.addresses = _lock_addresses(sorted({r.address_id for r in run.rows}))
+    gone = [r for r in run.rows if r.address_id not in run.addresses]
     if gone:
         raise Refused.one("file", "address.not_in_register", str(gone[0].line))
 
-    # 2. References, the batch, the declarations (COPY on PostgreSQL).
-    numbers = _reference_numbers(len(rows) + 1)
-    batch_reference = format_reference(today.year, numbers[0])
-    references = [format_reference(today.year, n) for n in numbers[1:]]
+
+def _write(run: _Run, filename: str) -> Batch:
+    """Step 2: the references, the batch and its declarations (COPY on PostgreSQL)."""
+    numbers = _reference_numbers(len(run.rows) + 1)
+    run.references = [format_reference(run.today.year, n) for n in numbers[1:]]
     batch = Batch(
-        reference=batch_reference,
-        organisation_id=organisation_id,
-        submitted_by_user_id=user_id,
-        api_key_id=api_key_id,
-        source=source,
+        reference=format_reference(run.today.year, numbers[0]),
+        organisation_id=run.organisation.id,
+        submitted_by_user_id=run.user_id,
+        api_key_id=run.api_key_id,
+        source=run.source,
         filename=_clean_filename(filename),
-        row_count=len(rows),
-        created_at=now,
+        row_count=len(run.rows),
+        created_at=run.now,
     )
     db.session.add(batch)
     db.session.flush()
     table = Declaration.__table__
-    connection = db.session.connection()
     _write_rows(
         table,
         [
             {
                 "reference": reference,
                 "kind": "new",
-                "organisation_id": organisation_id,
+                "organisation_id": run.organisation.id,
                 "declared_for_kvk": row.values.declared_for_kvk,
                 "address_id": row.address_id,
-                "municipality_id": addresses[row.address_id].municipality_id,
+                "municipality_id": run.addresses[row.address_id].municipality_id,
                 "occupants": row.values.occupants,
                 "occupants_registered_brp": row.values.occupants_registered_brp,
                 "start_date": row.values.start_date,
@@ -615,22 +631,56 @@ def file_batch(
                 "separate_contracts": row.values.separate_contracts,
                 "supersedes_id": None,
                 "root_id": None,
-                "filed_by_user_id": user_id,
-                "api_key_id": api_key_id,
+                "filed_by_user_id": run.user_id,
+                "api_key_id": run.api_key_id,
                 "batch_id": batch.id,
-                "filed_at": now,
+                "filed_at": run.now,
             }
-            for row, reference in zip(rows, references, strict=True)
+            for row, reference in zip(run.rows, run.references, strict=True)
         ],
     )
-    connection.execute(update(table).where(table.c.batch_id == batch.id).values(root_id=table.c.id))
-    declaration_ids = dict(
+    db.session.connection().execute(
+        update(table).where(table.c.batch_id == batch.id).values(root_id=table.c.id)
+    )
+    run.declaration_ids = dict(
         bulk_rows(select(table.c.reference, table.c.id).where(table.c.batch_id == batch.id))
     )
+    run.batch = batch
+    return batch
 
-    # 3. Judge every touched address once; flags only where they change.
-    judge = Judge(today)
-    from_since, from_today = _judge_addresses(rows, judge, today)
+
+def _judge_addresses(
+    rows: Sequence[ValidRow], judge: Judge, today: date
+) -> tuple[dict[int, Evaluation], dict[int, Evaluation]]:
+    """Each touched address judged once: from its earliest declared start (for the receipts) and
+    from today (for the flag), on inputs read in bulk (``occupancy.occupancy_inputs``)."""
+    since: dict[int, date] = {}
+    for row in rows:
+        start = min(row.values.start_date, today)
+        since[row.address_id] = min(since.get(row.address_id, start), start)
+    earliest = min(since.values())
+    from_since: dict[int, Evaluation] = {}
+    from_today: dict[int, Evaluation] = {}
+    for chunk in chunks(sorted(since), CHUNK):
+        inputs = occupancy_inputs(chunk, earliest)
+        for address_id in chunk:
+            item = inputs[address_id]
+            evaluation = judge.evaluation(item, since=since[address_id])
+            from_since[address_id] = evaluation
+            from_today[address_id] = (
+                evaluation if since[address_id] >= today else judge.evaluation(item)
+            )
+    return from_since, from_today
+
+
+def _judge(run: _Run) -> tuple[Judge, dict[int, Evaluation]]:
+    """Step 3: judge every touched address once; sync the flags only where they change.
+
+    Returns the judge (its policies) and each address judged from its earliest declared start,
+    for the receipts."""
+    judge = Judge(run.today)
+    address_ids = sorted(run.addresses)
+    from_since, from_today = _judge_addresses(run.rows, judge, run.today)
     flags: dict[int, Any] = {}
     for chunk in chunks(address_ids, CHUNK):
         flags.update(open_flags(chunk))
@@ -642,157 +692,156 @@ def file_batch(
             select(Address).where(member_of(Address.id, chunk)).order_by(Address.id)
         ).scalars()
         with db.session.no_autoflush:
-            sync_flags([(a, from_today[a.id]) for a in addresses_to_flag], actor)
+            sync_flags([(a, from_today[a.id]) for a in addresses_to_flag], run.actor)
         db.session.flush()
+    return judge, from_since
 
-    # 4. Receipts: one per declaration, and the batch's own.
+
+def _row_facts(
+    run: _Run,
+    judged: tuple[Judge, dict[int, Evaluation]],
+    municipalities: Mapping[int, Municipality],
+    codes: Sequence[str],
+) -> list[FilingFacts]:
+    """The facts of each row's filing, as a single filing of the same row gathers them."""
+    judge, from_since = judged
+    organisation = Party(run.organisation.kvk_number, run.organisation.name)
+    base = verify_base()
+    facts: list[FilingFacts] = []
+    for row, reference, code in zip(run.rows, run.references, codes, strict=True):
+        address = run.addresses[row.address_id]
+        municipality = municipalities[address.municipality_id]
+        values = row.values
+        policy = policy_in_force(
+            judge.policies[address.municipality_id], values.start_date, judge.default
+        )
+        late = late_finding(run.today, values.start_date, values.occupants, policy)
+        findings = receipt_findings(
+            from_since[row.address_id].findings, values.start_date, values.end_date, late
+        )
+        facts.append(
+            FilingFacts(
+                kind="new",
+                reference=reference,
+                filed_at=run.now,
+                verification_code=code,
+                verify_base=base,
+                municipality=Party(municipality.code, municipality.name),
+                organisation=organisation,
+                declared_for_kvk=values.declared_for_kvk,
+                address=receipt_address(address),
+                occupants=values.occupants,
+                occupants_registered_brp=values.occupants_registered_brp,
+                start_date=values.start_date,
+                end_date=values.end_date,
+                end_reason=None,
+                separate_contracts=values.separate_contracts,
+                supersedes=None,
+                findings=tuple(findings),
+            )
+        )
+    return facts
+
+
+def _receipts(
+    run: _Run, judged: tuple[Judge, dict[int, Evaluation]], codes: Sequence[str]
+) -> list[FilingFacts]:
+    """Step 4: one receipt per declaration, its snapshot built as a single filing's is."""
     municipalities = {
         m.id: m
         for m in db.session.execute(
             select(Municipality).where(
-                Municipality.id.in_({a.municipality_id for a in addresses.values()})
+                Municipality.id.in_({a.municipality_id for a in run.addresses.values()})
             )
         ).scalars()
     }
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    codes = _verification_codes(len(rows) + 1)
-    organisation_json = {"name": organisation.name, "kvk": organisation.kvk_number}
-    filed_at = now.isoformat()
-    receipt_rows: list[dict[str, object]] = []
-    audit_rows: list[dict[str, object]] = []
-    listed: list[dict[str, object]] = []
-    for row, reference, code in zip(rows, references, codes[1:], strict=True):
-        address = addresses[row.address_id]
-        municipality = municipalities[address.municipality_id]
-        values = row.values
-        findings = [
-            f
-            for f in from_since[row.address_id].findings
-            if _overlaps(f, values.start_date, values.end_date)
-        ]
-        policy = policy_in_force(
-            judge.policies[address.municipality_id], values.start_date, judge.default
-        )
-        late = late_finding(today, values.start_date, values.occupants, policy)
-        if late is not None:
-            findings.append(late)
-        snapshot = {
-            "kind": "new",
-            "reference": reference,
-            "filed_at": filed_at,
-            "verification_code": code,
-            "verify_url": f"{base}/verify/{code}",
-            "municipality": {"code": municipality.code, "name": municipality.name},
-            "organisation": organisation_json,
-            "declared_for_kvk": values.declared_for_kvk,
-            "address": {
-                "street": address.street,
-                "number_label": _number_label(address),
-                "postcode": address.postcode,
-                "town": address.town,
-                "nummeraanduiding_id": address.nummeraanduiding_id,
-                "verified": address.verified,
-                "floor_area_m2": address.floor_area_m2,
-                "uses": [u for u in address.uses.split(",") if u],
-            },
-            "declaration": {
-                "occupants": values.occupants,
-                "occupants_registered_brp": values.occupants_registered_brp,
-                "start_date": values.start_date.isoformat(),
-                "end_date": values.end_date.isoformat() if values.end_date else None,
-                "end_reason": None,
-                "separate_contracts": values.separate_contracts,
-                "supersedes": None,
-                "effective_date": None,
-            },
-            "findings": [finding_json(f) for f in findings],
-        }
-        canonical = canonical_json(snapshot)
-        receipt_rows.append(
+    filings = _row_facts(run, judged, municipalities, codes)
+    municipality_of = {
+        reference: run.addresses[row.address_id].municipality_id
+        for row, reference in zip(run.rows, run.references, strict=True)
+    }
+    rows: list[dict[str, object]] = []
+    for facts in filings:
+        snapshot_json, sha256 = sealed(filing_snapshot(facts))
+        rows.append(
             {
-                "reference": reference,
-                "verification_code": code,
-                "declaration_id": declaration_ids[reference],
+                "reference": facts.reference,
+                "verification_code": facts.verification_code,
+                "declaration_id": run.declaration_ids[facts.reference],
                 "permit_application_id": None,
                 "batch_id": None,
-                "organisation_id": organisation_id,
-                "municipality_id": address.municipality_id,
-                "locale": locale,
-                "snapshot_json": canonical.decode("utf-8"),
-                "sha256": hashlib.sha256(canonical).hexdigest(),
+                "organisation_id": run.organisation.id,
+                "municipality_id": municipality_of[facts.reference],
+                "locale": run.locale,
+                "snapshot_json": snapshot_json,
+                "sha256": sha256,
                 "template_version": TEMPLATE_VERSION,
-                "created_at": now,
+                "created_at": run.now,
             }
         )
-        audit_rows.append(
-            {
-                "occurred_at": now,
-                "actor_user_id": user_id,
-                "actor_label": actor_label[:254],
-                "action": "declaration.new",
-                "object_type": "declaration",
-                "object_id": reference,
-                "result": "ok",
-                "origin_ip": audit.origin_ip(),
-                "organisation_id": organisation_id,
-                "municipality_id": address.municipality_id,
-                "detail": f"batch={batch_reference}",
-            }
-        )
-        listed.append(
-            {
-                "reference": reference,
-                "address": f"{address.street} {_number_label(address)}, "
-                f"{address.postcode} {address.town}",
-                "postcode": address.postcode,
-                "municipality_code": municipality.code,
-                "occupants": values.occupants,
-                "start_date": values.start_date.isoformat(),
-                "end_date": values.end_date.isoformat() if values.end_date else None,
-                "findings": sorted({f.code for f in findings}),
-            }
-        )
-    _write_rows(Receipt.__table__, receipt_rows)
-    _write_rows(AuditEvent.__table__, audit_rows)
+    _write_rows(Receipt.__table__, rows)
+    return filings
 
-    code = codes[0]
-    batch_snapshot = {
-        "kind": "batch",
-        "reference": batch_reference,
-        "filed_at": filed_at,
-        "verification_code": code,
-        "verify_url": f"{base}/verify/{code}",
-        "organisation": organisation_json,
-        "source": source,
-        "count": len(rows),
-        "declarations": listed,
-    }
-    canonical = canonical_json(batch_snapshot)
-    spanned = {a.municipality_id for a in addresses.values()}
-    receipt = Receipt(
-        reference=batch_reference,
-        verification_code=code,
-        batch_id=batch.id,
-        organisation_id=organisation_id,
-        municipality_id=next(iter(spanned)) if len(spanned) == 1 else None,
-        locale=locale,
-        snapshot_json=canonical.decode("utf-8"),
-        sha256=hashlib.sha256(canonical).hexdigest(),
-        template_version=TEMPLATE_VERSION,
-        created_at=now,
+
+def _audit(run: _Run, batch: Batch) -> None:
+    """Step 5: one audit event per declaration (COPY on PostgreSQL), one for the batch."""
+    _write_rows(
+        AuditEvent.__table__,
+        [
+            audit.values(
+                "declaration.new",
+                actor=run.actor,
+                actor_label=run.actor_label,
+                object_type="declaration",
+                object_id=reference,
+                organisation_id=run.organisation.id,
+                municipality_id=run.addresses[row.address_id].municipality_id,
+                detail=f"batch={batch.reference}",
+            )
+            for row, reference in zip(run.rows, run.references, strict=True)
+        ],
     )
-    db.session.add(receipt)
     audit.record(
         "batch.file",
-        actor=actor,
-        actor_label=actor_label,
+        actor=run.actor,
+        actor_label=run.actor_label,
         object_type="batch",
-        object_id=batch_reference,
-        organisation_id=organisation_id,
-        detail=f"count={len(rows)};source={source}",
+        object_id=batch.reference,
+        organisation_id=run.organisation.id,
+        detail=f"count={len(run.rows)};source={run.source}",
     )
-    db.session.flush()
-    return BatchResult(batch=batch, receipt=receipt, references=references)
+
+
+def _batch_receipt(run: _Run, batch: Batch, filings: list[FilingFacts], code: str) -> Receipt:
+    """The batch's own receipt: every reference of it, one municipality when it spans one."""
+    snapshot_json, sha256 = sealed(
+        batch_snapshot(
+            BatchFacts(
+                reference=batch.reference,
+                filed_at=run.now,
+                verification_code=code,
+                verify_base=verify_base(),
+                organisation=Party(run.organisation.kvk_number, run.organisation.name),
+                source=run.source,
+                filings=filings,
+            )
+        )
+    )
+    spanned = {a.municipality_id for a in run.addresses.values()}
+    receipt = Receipt(
+        reference=batch.reference,
+        verification_code=code,
+        batch_id=batch.id,
+        organisation_id=run.organisation.id,
+        municipality_id=next(iter(spanned)) if len(spanned) == 1 else None,
+        locale=run.locale,
+        snapshot_json=snapshot_json,
+        sha256=sha256,
+        template_version=TEMPLATE_VERSION,
+        created_at=run.now,
+    )
+    db.session.add(receipt)
+    return receipt
 
 
 # --- reading ----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, exists, or_, select
@@ -31,18 +32,15 @@ from portal.domain.declarations import (
     end_problems,
 )
 from portal.domain.errors import InvalidValue, Problem
+from portal.domain.findings import receipt_findings
 from portal.domain.identifiers import normalise_kvk, normalise_municipality_code
 from portal.domain.occupancy import (
     Evaluation,
     Finding,
     late_finding,
 )
-from portal.domain.receipt_codes import (
-    canonical_json,
-    format_reference,
-    new_verification_code,
-    snapshot_sha256,
-)
+from portal.domain.receipt_codes import format_reference, new_verification_code
+from portal.domain.snapshots import FilingFacts, Party, ReceiptAddress, filing_snapshot
 from portal.extensions import db
 from portal.models import (
     Address,
@@ -60,6 +58,7 @@ from portal.services.errors import Refused
 from portal.services.flags import evaluate_address, sync_flag
 from portal.services.municipalities import policy_for
 from portal.services.queries import Scope, scoped
+from portal.services.receipts import sealed
 
 # Who files: a person, or an organisation's API key (filed_by_user_id stays empty, api_key_id is
 # set and the audit trail names the key as ``api-key:<prefix>``).
@@ -169,71 +168,60 @@ def lock_address(address_id: int) -> Address:
     return address
 
 
-def _overlaps(finding: Finding, start: date, end: date | None) -> bool:
-    return (finding.end is None or finding.end >= start) and (end is None or finding.start <= end)
-
-
 # --- receipts ---------------------------------------------------------------------------------
 
 
-def finding_json(finding: Finding) -> dict[str, object]:
-    return {
-        "code": finding.code,
-        "severity": finding.severity,
-        "start": finding.start.isoformat(),
-        "end": finding.end.isoformat() if finding.end else None,
-        "occupants": finding.occupants,
-        "limit": finding.limit,
-        "rule": finding.rule,
-    }
+def receipt_address(address: Any) -> ReceiptAddress:
+    """The receipt's view of an address: an ``Address`` or a row with the same columns."""
+    return ReceiptAddress(
+        street=address.street,
+        house_number=address.house_number,
+        house_letter=address.house_letter,
+        house_number_addition=address.house_number_addition,
+        postcode=address.postcode,
+        town=address.town,
+        nummeraanduiding_id=address.nummeraanduiding_id,
+        verified=address.verified,
+        floor_area_m2=address.floor_area_m2,
+        uses=tuple(u for u in address.uses.split(",") if u),
+    )
+
+
+def verify_base() -> str:
+    """The public base URL receipts link their verify page under (no trailing slash)."""
+    return str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
+
+
+def filing_facts(declaration: Declaration, findings: list[Finding], code: str) -> FilingFacts:
+    """The facts of a filed declaration (ORM objects) that its receipt shows."""
+    supersedes = declaration.supersedes
+    organisation = declaration.organisation
+    return FilingFacts(
+        kind=declaration.kind,
+        reference=declaration.reference,
+        filed_at=declaration.filed_at,
+        verification_code=code,
+        verify_base=verify_base(),
+        municipality=Party(declaration.municipality.code, declaration.municipality.name),
+        organisation=Party(organisation.kvk_number, organisation.name),
+        declared_for_kvk=declaration.declared_for_kvk,
+        address=receipt_address(declaration.address),
+        occupants=declaration.occupants,
+        occupants_registered_brp=declaration.occupants_registered_brp,
+        start_date=declaration.start_date,
+        end_date=declaration.end_date,
+        end_reason=declaration.end_reason,
+        separate_contracts=declaration.separate_contracts,
+        supersedes=supersedes.reference if supersedes else None,
+        findings=tuple(findings),
+    )
 
 
 def build_snapshot(
     declaration: Declaration, findings: list[Finding], code: str
 ) -> dict[str, object]:
     """The canonical content of a receipt: what was filed and the findings shown."""
-    address = declaration.address
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    supersedes = declaration.supersedes
-    return {
-        "kind": declaration.kind,
-        "reference": declaration.reference,
-        "filed_at": declaration.filed_at.isoformat(),
-        "verification_code": code,
-        "verify_url": f"{base}/verify/{code}",
-        "municipality": {
-            "code": declaration.municipality.code,
-            "name": declaration.municipality.name,
-        },
-        "organisation": {
-            "name": declaration.organisation.name,
-            "kvk": declaration.organisation.kvk_number,
-        },
-        "declared_for_kvk": declaration.declared_for_kvk,
-        "address": {
-            "street": address.street,
-            "number_label": address.number_label,
-            "postcode": address.postcode,
-            "town": address.town,
-            "nummeraanduiding_id": address.nummeraanduiding_id,
-            "verified": address.verified,
-            "floor_area_m2": address.floor_area_m2,
-            "uses": address.use_list,
-        },
-        "declaration": {
-            "occupants": declaration.occupants,
-            "occupants_registered_brp": declaration.occupants_registered_brp,
-            "start_date": declaration.start_date.isoformat(),
-            "end_date": declaration.end_date.isoformat() if declaration.end_date else None,
-            "end_reason": declaration.end_reason,
-            "separate_contracts": declaration.separate_contracts,
-            "supersedes": supersedes.reference if supersedes else None,
-            "effective_date": declaration.start_date.isoformat()
-            if declaration.kind == "amendment"
-            else None,
-        },
-        "findings": [finding_json(f) for f in findings],
-    }
+    return filing_snapshot(filing_facts(declaration, findings, code))
 
 
 def issue_receipt(declaration: Declaration, findings: list[Finding], locale: str) -> Receipt:
@@ -241,7 +229,7 @@ def issue_receipt(declaration: Declaration, findings: list[Finding], locale: str
     code = new_verification_code()
     while db.session.execute(select(Receipt.id).where(Receipt.verification_code == code)).first():
         code = new_verification_code()  # 60 random bits: a repeat is astronomically rare
-    snapshot = build_snapshot(declaration, findings, code)
+    snapshot_json, sha256 = sealed(build_snapshot(declaration, findings, code))
     receipt = Receipt(
         reference=declaration.reference,
         verification_code=code,
@@ -249,8 +237,8 @@ def issue_receipt(declaration: Declaration, findings: list[Finding], locale: str
         organisation_id=declaration.organisation_id,
         municipality_id=declaration.municipality_id,
         locale=locale,
-        snapshot_json=canonical_json(snapshot).decode("utf-8"),
-        sha256=snapshot_sha256(snapshot),
+        snapshot_json=snapshot_json,
+        sha256=sha256,
         template_version=TEMPLATE_VERSION,
     )
     db.session.add(receipt)
@@ -289,17 +277,13 @@ def _file(actor: Actor, declaration: Declaration, changed_on: date, locale: str)
         declaration.root_id = declaration.id
     address = declaration.address
     evaluation = evaluate_address(address, since=declaration.start_date)
-    period_end = declaration.end_date
-    findings = [f for f in evaluation.findings if _overlaps(f, declaration.start_date, period_end)]
-    late = late_finding(
-        clock.today(),
-        changed_on,
-        declaration.occupants,
-        policy_for(address.municipality_id, changed_on),
-    )
-    if late is not None:
-        findings.append(late)
     today = clock.today()
+    late = late_finding(
+        today, changed_on, declaration.occupants, policy_for(address.municipality_id, changed_on)
+    )
+    findings = receipt_findings(
+        evaluation.findings, declaration.start_date, declaration.end_date, late
+    )
     sync_flag(
         address, evaluation if declaration.start_date >= today else evaluate_address(address), user
     )

@@ -1,15 +1,26 @@
-"""Receipt PDFs (service layer): rendered on first download from the stored snapshot only, then
-kept, so every later download returns the identical bytes."""
+"""Receipt records and PDFs (service layer): ``sealed`` gives the stored form of a snapshot (its
+canonical JSON and SHA-256) for every kind of filing; the PDF is rendered on first download from
+the stored snapshot only, then kept, so every later download returns the identical bytes."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import select, update
 
 from portal import clock
+from portal.domain.receipt_codes import canonical_json
 from portal.extensions import db
 from portal.models import Receipt
+
+
+def sealed(snapshot: Mapping[str, Any]) -> tuple[str, str]:
+    """What a receipt row stores of its snapshot: the canonical JSON and its SHA-256 (hex)."""
+    canonical = canonical_json(snapshot)
+    return canonical.decode("utf-8"), hashlib.sha256(canonical).hexdigest()
 
 
 def receipt_pdf(receipt: Receipt) -> bytes:
