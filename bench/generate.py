@@ -13,14 +13,14 @@ Which path loads what (honestly):
   (``import_municipalities``) and the addresses (``import_addresses`` on a ``generate_bag_rows``
   CSV, the BAG import an operator runs); the flags (``flags reevaluate --all``'s service, committed
   once, for the day before ``national.DAY``);
-- **the portal's staging loader** (``portal.services.staging.load_declarations``): the
+- **the benchmark's staging loader** (``bench/staging_loader.py``, ``load_declarations``): the
   1,000,000 declarations are COPYed into a staging table, checked with set-based SQL and moved
   with one ``INSERT … SELECT``, ids and reference numbers drawn as the portal draws them; on
   PostgreSQL the per-row foreign-key triggers are skipped after the loader's own key checks
-  (superuser only). Organisations, permits and municipal policies go through its bulk writer
-  (``staging.copy_rows``: COPY on PostgreSQL, ``executemany`` on SQLite) without the checks the
-  web forms make. Filing a million declarations one by one through the filing path would take
-  hours (that path is what P1 and P7 measure), so they carry no receipts.
+  (superuser only). Organisations, permits and municipal policies go through the portal's bulk
+  writer (``staging.copy_rows``: COPY on PostgreSQL, ``executemany`` on SQLite) without the
+  checks the web forms make. Filing a million declarations one by one through the filing path
+  would take hours (that path is what P1 and P7 measure), so they carry no receipts.
 
 The data follow from ``--seed`` (see ``bench/national.py`` for the shape: 1–3 current declarants
 at most addresses, about 8 % overfull, a few large agencies filing 30 % of all declarations).

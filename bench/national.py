@@ -8,9 +8,9 @@ table, run in the same job (P4: report the ratio, target ≤ 3×).
 Loading: the database is dropped and created, the schema comes from ``flask db upgrade`` (with
 ``PORTAL_DATABASE_URL``), municipalities and addresses go through the portal's own importers
 (``import_municipalities``, ``import_addresses`` on a ``generate_bag_rows`` CSV), declarations
-through the portal's staging loader (``staging.load_declarations``: COPY into a staging table,
+through the benchmark's staging loader (``bench/staging_loader.py``: COPY into a staging table,
 set-based checks, one ``INSERT … SELECT``, references drawn as the portal draws them) and
-organisations, permits and policies through its bulk writer (``staging.copy_rows``: COPY).
+organisations, permits and policies through the portal's bulk writer (``staging.copy_rows``: COPY).
 The data follow from ``--seed``; no receipts (they are not the loader's: see its docstring).
 
 Declarations (per address 6–7 filings, 1,000,000 in all, COPYed in filing order): 1–3 current
@@ -61,6 +61,7 @@ from sqlalchemy import select, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.staging_loader import StagedDeclaration, load_declarations  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.demo.generate import (  # noqa: E402
     national_municipalities,
@@ -258,7 +259,7 @@ def load_rows(
     seed: int,
 ) -> dict[str, float]:
     """Organisations, declarations, permits and policies through the portal's bulk paths, in one
-    transaction: ``staging.load_declarations`` (COPY into a staging table, set-based checks, one
+    transaction: ``load_declarations`` (COPY into a staging table, set-based checks, one
     ``INSERT … SELECT``; its ids and references drawn in filing order as the portal draws them)
     and ``staging.copy_rows`` for the rest. On PostgreSQL the load skips the per-row foreign-key
     triggers after its own set-based key checks (the benchmark runs as a superuser)."""
@@ -281,9 +282,9 @@ def load_rows(
             )
         timings["organisations by staging.copy_rows (s)"] = time.perf_counter() - started
         started = time.perf_counter()
-        report = staging.load_declarations(
+        report = load_declarations(
             (
-                staging.StagedDeclaration(
+                StagedDeclaration(
                     key=i, kind=kind, organisation_id=org, address_id=address, occupants=occ,
                     start_date=start, end_date=end, end_reason=reason,
                     separate_contracts=separate, supersedes_key=previous, filed_at=filed,

@@ -1,6 +1,6 @@
-"""The staging loader (issue 7): rows copied into a staging table, checked in set-based SQL, then
-moved with one INSERT … SELECT — or nothing stored and every problem named. Runs on SQLite and
-on PostgreSQL (COPY)."""
+"""The benchmark's staging loader (issue 7; bench/staging_loader.py): rows copied into a
+staging table, checked in set-based SQL, then moved with one INSERT … SELECT — or nothing stored
+and every problem named. Runs on SQLite and on PostgreSQL (COPY)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from bench import staging_loader as staging
+from bench.staging_loader import LoadProblem, StagedDeclaration
 from portal import clock
 from portal.domain.receipt_codes import format_reference
 from portal.extensions import db
 from portal.models import AuditEvent, Declaration, ReferenceNumber
-from portal.services import staging
-from portal.services.staging import LoadProblem, StagedDeclaration
 
 FILED = datetime(2026, 3, 1, 10, tzinfo=UTC)
 
