@@ -1,20 +1,17 @@
-"""Retention periods (domain): which record is past its period, given its dates and the periods.
+"""Retention periods (domain): the periods, their checks and the cut-off day.
 
 AVG art. 5(1)(e) (storage limitation), BIO2 5.33.01, DOMAIN.md §7.5. The periods are settings
-(``RETENTION_*`` in ``config/default.toml``); these functions only compare dates. A record's
-period runs from the moment it stopped being needed ("ended") *and* from when it was last
-written: a record entered late (an end filed after the fact, an old permit imported into the
-register) is kept for its full period after it was entered, never purged on arrival.
-
-The purge (``portal.services.retention``) expresses the same rules in SQL; the integration test
-checks both agree on the seeded records.
+(``RETENTION_*`` in ``config/default.toml``). Which record is past its period is decided by the
+purge (``portal.services.retention``) in set-based SQL, which states each rule where it applies
+(a record's period runs from when it stopped being needed *and* from when it was last written);
+tests/integration/test_retention.py checks those rules on seeded records.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 # The audit trail's floor: migration 0006 refuses on PostgreSQL to delete younger audit events.
 AUDIT_MINIMUM_DAYS = 365
@@ -78,92 +75,6 @@ def problems(settings: Mapping[str, object]) -> list[str]:
 def cutoff_day(today: date, days: int) -> date:
     """Records that ended before this day are past a period of ``days``."""
     return today - timedelta(days=days)
-
-
-def cutoff_moment(now: datetime, days: int) -> datetime:
-    """Records that ended before this moment are past a period of ``days``."""
-    return now - timedelta(days=days)
-
-
-def is_past(ended_on: date | None, today: date, days: int) -> bool:
-    """A record that ended on ``ended_on`` (None: not ended) is past a period of ``days``."""
-    return ended_on is not None and ended_on < cutoff_day(today, days)
-
-
-@dataclass(frozen=True)
-class ChainMember:
-    """One filing of a declaration chain: its period's end, when it was filed, whether a later
-    filing of the chain took over from it."""
-
-    end_date: date | None
-    filed_on: date
-    superseded: bool
-
-
-def chain_ended_on(members: Iterable[ChainMember]) -> date | None:
-    """The day a declaration chain ended for retention: the end of its last filing's period or
-    the last filing day, whichever is later; None while the chain runs (no end date)."""
-    members = list(members)
-    last = [m for m in members if not m.superseded]
-    if not last or any(m.end_date is None for m in last):
-        return None
-    ended = max(m.end_date for m in last if m.end_date is not None)
-    return max([ended, *(m.filed_on for m in members)])
-
-
-def chain_is_past(members: Iterable[ChainMember], today: date, days: int) -> bool:
-    """The whole chain (every filing, receipt and PDF) goes together once its last filing's
-    period (or the last filing day) is more than ``days`` ago."""
-    return is_past(chain_ended_on(members), today, days)
-
-
-def permit_ended_on(
-    valid_until: date | None, revoked_on: date | None, created_on: date
-) -> date | None:
-    """When a permit ended for retention: the earlier of its last valid day and its revocation,
-    but not before it was entered; None for a permit without an end that was never revoked."""
-    ends = [d for d in (valid_until, revoked_on) if d is not None]
-    if not ends:
-        return None
-    return max(min(ends), created_on)
-
-
-def flag_ended_on(closed_on: date | None) -> date | None:
-    """A flag's period runs from its closing; an open flag is never past it."""
-    return closed_on
-
-
-def session_ended_at(
-    created_at: datetime,
-    last_seen_at: datetime,
-    revoked_at: datetime | None,
-    idle: timedelta,
-    absolute: timedelta,
-) -> datetime:
-    """The moment a login session stopped being usable: revoked, idle too long, or too old."""
-    ends = [last_seen_at + idle, created_at + absolute]
-    if revoked_at is not None:
-        ends.append(revoked_at)
-    return min(ends)
-
-
-def token_ended_at(expires_at: datetime, used_at: datetime | None) -> datetime:
-    """An emailed link is dead once used or expired, whichever came first."""
-    return expires_at if used_at is None else min(expires_at, used_at)
-
-
-def outbox_ended_at(status: str, sent_at: datetime | None, created_at: datetime) -> datetime | None:
-    """A sent message counts from its sending, a failed one from its creation; a pending one is
-    still needed (None)."""
-    if status == "sent":
-        return sent_at or created_at
-    if status == "failed":
-        return created_at
-    return None
-
-
-def outbox_days(status: str, periods: RetentionPeriods) -> int:
-    return periods.outbox_failed if status == "failed" else periods.outbox_sent
 
 
 def month_is_sealed(month_first_day: date, today: date, periods: RetentionPeriods) -> bool:

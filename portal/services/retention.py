@@ -1,11 +1,12 @@
 """The retention purge (service layer): remove every record past its retention period.
 
-The periods are the ``RETENTION_*`` settings; which record is past its period is decided by the
-rules of ``portal.domain.retention``, written here as set-based SQL so the purge works at national
-scale: ids are selected first and deleted ``BATCH_SIZE`` at a time, children before parents
-(foreign-key safe on SQLite and PostgreSQL). Each deleted record is logged (logger
-``portal.retention``: one line per batch with the type, every id, the reason and the batch
-number) and the run adds one audit event with the
+The periods are the ``RETENTION_*`` settings (``portal.domain.retention``); which record is past
+its period is decided here, in set-based SQL so the purge works at national scale, each rule
+stated where it applies: a record's period runs from when it stopped being needed *and* from when
+it was last written, so a record entered late is kept its full period. Ids are selected first and
+deleted ``BATCH_SIZE`` at a time, children before parents (foreign-key safe on SQLite and
+PostgreSQL). Each deleted record is logged (logger ``portal.retention``: one line per batch with
+the type, every id, the reason and the batch number) and the run adds one audit event with the
 counts per type. Running it again deletes nothing. Never commits.
 
 Not purged here: addresses, organisations, municipalities, users (and their recovery codes and
@@ -169,8 +170,8 @@ class _Purger:
         chain = func.coalesce(Declaration.root_id, Declaration.id)
         successor = aliased(Declaration)
         # A filing keeps its chain when it was filed on or after the cut-off day, or when it is
-        # the chain's last filing and its period has no end or ends on or after that day
-        # (portal.domain.retention.chain_ended_on).
+        # the chain's last filing and its period has no end or ends on or after that day: a
+        # chain ends with its last filing's period or its last filing day, whichever is later.
         keeps = case(
             (
                 or_(
@@ -241,9 +242,39 @@ class _Purger:
     def permits(self) -> None:
         days = self.periods.permit
         cut = cutoff_day(self.today, days)
+        permit_ids = self._ended_permits(cut)
+        reason = f"permit_ended_before_{cut.isoformat()}({days}d)"
+        # Applications (with messages, documents and receipts) of every purged permit first:
+        # an application may name a purged permit of another chunk as its result.
+        for chunk in _chunks(permit_ids, self.size):
+            apps = self._ids(
+                select(PermitApplication.id)
+                .where(PermitApplication.permit_id.in_(chunk))
+                .order_by(PermitApplication.id)
+            )
+            for app_chunk in _chunks(apps, self.size):
+                self._applications(app_chunk, reason)
+        for chunk in _chunks(permit_ids, self.size):
+            reminders = db.session.execute(
+                select(
+                    PermitReminder.permit_id, PermitReminder.valid_until, PermitReminder.days_before
+                ).where(PermitReminder.permit_id.in_(chunk))
+            ).all()
+            # Keyed by (permit, end, days before): logged by that key, deleted by permit.
+            self._log("permit_reminder", [f"{p}/{u}/{d}" for p, u, d in reminders], reason)
+            if reminders and not self.dry_run:
+                db.session.execute(
+                    delete(PermitReminder)
+                    .where(PermitReminder.permit_id.in_(chunk))
+                    .execution_options(synchronize_session=False)
+                )
+            self._delete("permit", Permit, Permit.id, chunk, reason)
+
+    def _ended_permits(self, cut: date) -> list[Any]:
+        """The permits past their period: ended (the earlier of the last valid day and the
+        revocation) before ``cut`` and entered before it, unless a kept application names the
+        permit as its result."""
         cut_moment = _local_midnight(cut)
-        # portal.domain.retention.permit_ended_on: the earlier of the last valid day and the
-        # revocation, not before the permit was entered.
         ended = or_(
             and_(Permit.valid_until.is_not(None), Permit.valid_until < cut),
             and_(Permit.revoked_at.is_not(None), Permit.revoked_at < cut_moment),
@@ -260,64 +291,40 @@ class _Purger:
             if not held:
                 break
             candidates -= held
-        permit_ids = sorted(candidates)
-        reason = f"permit_ended_before_{cut.isoformat()}({days}d)"
-        # Applications (with messages, documents and receipts) of every purged permit first:
-        # an application may name a purged permit of another chunk as its result.
-        for chunk in _chunks(permit_ids, self.size):
-            apps = self._ids(
-                select(PermitApplication.id)
-                .where(PermitApplication.permit_id.in_(chunk))
-                .order_by(PermitApplication.id)
+        return sorted(candidates)
+
+    def _applications(self, app_chunk: Sequence[Any], reason: str) -> None:
+        """Delete permit applications with their messages, receipts and documents."""
+        self._delete(
+            "permit_application_message",
+            PermitApplicationMessage,
+            PermitApplicationMessage.id,
+            self._ids(
+                select(PermitApplicationMessage.id).where(
+                    PermitApplicationMessage.application_id.in_(app_chunk)
+                )
+            ),
+            reason,
+        )
+        receipts = db.session.execute(
+            select(Receipt.id, Receipt.pdf.is_not(None)).where(
+                Receipt.permit_application_id.in_(app_chunk)
             )
-            for app_chunk in _chunks(apps, self.size):
-                self._delete(
-                    "permit_application_message",
-                    PermitApplicationMessage,
-                    PermitApplicationMessage.id,
-                    self._ids(
-                        select(PermitApplicationMessage.id).where(
-                            PermitApplicationMessage.application_id.in_(app_chunk)
-                        )
-                    ),
-                    reason,
-                )
-                receipts = db.session.execute(
-                    select(Receipt.id, Receipt.pdf.is_not(None)).where(
-                        Receipt.permit_application_id.in_(app_chunk)
-                    )
-                ).all()
-                self.report.pdfs += sum(1 for _id, has_pdf in receipts if has_pdf)
-                self._delete("receipt", Receipt, Receipt.id, [r for r, _p in receipts], reason)
-                self._delete(
-                    "permit_document",
-                    PermitDocument,
-                    PermitDocument.id,
-                    self._ids(
-                        select(PermitDocument.id).where(
-                            PermitDocument.application_id.in_(app_chunk)
-                        )
-                    ),
-                    reason,
-                )
-                self._delete(
-                    "permit_application", PermitApplication, PermitApplication.id, app_chunk, reason
-                )
-        for chunk in _chunks(permit_ids, self.size):
-            reminders = db.session.execute(
-                select(
-                    PermitReminder.permit_id, PermitReminder.valid_until, PermitReminder.days_before
-                ).where(PermitReminder.permit_id.in_(chunk))
-            ).all()
-            # Keyed by (permit, end, days before): logged by that key, deleted by permit.
-            self._log("permit_reminder", [f"{p}/{u}/{d}" for p, u, d in reminders], reason)
-            if reminders and not self.dry_run:
-                db.session.execute(
-                    delete(PermitReminder)
-                    .where(PermitReminder.permit_id.in_(chunk))
-                    .execution_options(synchronize_session=False)
-                )
-            self._delete("permit", Permit, Permit.id, chunk, reason)
+        ).all()
+        self.report.pdfs += sum(1 for _id, has_pdf in receipts if has_pdf)
+        self._delete("receipt", Receipt, Receipt.id, [r for r, _p in receipts], reason)
+        self._delete(
+            "permit_document",
+            PermitDocument,
+            PermitDocument.id,
+            self._ids(
+                select(PermitDocument.id).where(PermitDocument.application_id.in_(app_chunk))
+            ),
+            reason,
+        )
+        self._delete(
+            "permit_application", PermitApplication, PermitApplication.id, app_chunk, reason
+        )
 
     # ---- flags, audit trail and short-lived records ------------------------------------------
 
@@ -358,7 +365,7 @@ class _Purger:
         idle = timedelta(minutes=int(cfg["SESSION_IDLE_MINUTES"]))
         absolute = timedelta(hours=int(cfg["SESSION_ABSOLUTE_HOURS"]))
         cut = self._cut(p.session)
-        # portal.domain.retention.session_ended_at < cut
+        # A session ended when it was revoked, had been idle too long or was too old.
         sessions = select(UserSession.id).where(
             or_(
                 UserSession.revoked_at < cut,
