@@ -36,11 +36,6 @@ OPEN_STATUSES: Final = ("submitted", "info_requested")
 DECISIONS: Final = ("approve", "reject", "request_info")
 
 
-def is_open(status: str) -> bool:
-    """An application that still waits for a decision (or for the applicant's answer)."""
-    return status in OPEN_STATUSES
-
-
 def period_problems(
     start: date | None,
     end: date | None,

@@ -25,7 +25,6 @@ from portal.domain.errors import InvalidValue
 REFERENCE_PREFIX: Final = "MH"
 # Six digits cover 999,999 filings a year; the number simply grows longer after that.
 REFERENCE_MIN_DIGITS: Final = 6
-_REFERENCE = re.compile(r"^MH-([0-9]{4})-([0-9]{6,})$")
 
 # Crockford's base32 without I, L, O and U (https://www.crockford.com/base32.html).
 CODE_ALPHABET: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -45,19 +44,6 @@ def format_reference(year: int, sequence: int) -> str:
     if sequence < 1:
         raise ValueError(f"sequence must be positive: {sequence}")
     return f"{REFERENCE_PREFIX}-{year:04d}-{sequence:0{REFERENCE_MIN_DIGITS}d}"
-
-
-def parse_reference(text: str) -> tuple[int, int]:
-    """``MH-2026-000123`` (any case, outer spaces allowed) → ``(2026, 123)``; canonical only."""
-    cleaned = (text or "").strip().upper()
-    match = _REFERENCE.match(cleaned)
-    if match is None:
-        raise InvalidValue("reference.format", text)
-    year, sequence = int(match[1]), int(match[2])
-    # One filing, one spelling: reject zero and needless leading zeros (MH-2026-0000123).
-    if year < 1000 or sequence < 1 or format_reference(year, sequence) != cleaned:
-        raise InvalidValue("reference.format", text)
-    return year, sequence
 
 
 def _group(code: str) -> str:

@@ -11,7 +11,6 @@ from portal.domain.permit_applications import (
     application_problems,
     approval_problems,
     document_problem,
-    is_open,
     looks_like_pdf,
     safe_filename,
     text_problems,
@@ -151,11 +150,3 @@ def test_looks_like_pdf_needs_both_markers() -> None:
 )
 def test_safe_filename(name: str, expected: str) -> None:
     assert safe_filename(name) == expected
-
-
-@pytest.mark.parametrize(
-    ("status", "expected"),
-    [("submitted", True), ("info_requested", True), ("approved", False), ("rejected", False)],
-)
-def test_is_open(status: str, expected: bool) -> None:
-    assert is_open(status) is expected
