@@ -8,15 +8,14 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.extensions import db
 from portal.forms import apply_refusal
 from portal.forms.apikeys import NewKeyForm, RevokeKeyForm
 from portal.models import ApiKey, Municipality, Organisation
 from portal.services import apikeys
-from portal.services.errors import Refused
 from portal.services.queries import get_scoped_or_404, scope_of
 from portal.views import municipal, org
 from portal.views.guards import require_role
+from portal.views.transaction import commit_point
 
 
 def _require_org_admin() -> None:
@@ -55,18 +54,16 @@ def _create(area: str) -> object:
             tenant["municipality"] = get_scoped_or_404(
                 Municipality, current_user.municipality_id, scope
             )
-        try:
+        with commit_point() as outcome:
             new = apikeys.create_key(
                 form.name.data or "",
                 created_by=current_user,
                 lifetime_days=form.lifetime_days.data,
                 **tenant,  # type: ignore[arg-type]
             )
-        except Refused as exc:
-            db.session.rollback()
-            apply_refusal(form, exc)
+        if outcome.refused:
+            apply_refusal(form, outcome.refused)
         else:
-            db.session.commit()
             return _page(area, NewKeyForm(formdata=None), secret=new.secret)
     return _page(area, form)
 
@@ -75,8 +72,9 @@ def _revoke(area: str, key_id: int) -> object:
     if not RevokeKeyForm().validate_on_submit():
         abort(400)
     key = get_scoped_or_404(ApiKey, key_id, scope_of(current_user))
-    if apikeys.revoke_key(key, current_user):
-        db.session.commit()
+    with commit_point():
+        revoked = apikeys.revoke_key(key, current_user)
+    if revoked:
         flash(
             _("The key %(prefix)s has been revoked. It no longer works.", prefix=key.prefix),
             "success",

@@ -16,7 +16,6 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField
 
 from portal import clock
-from portal.extensions import db
 from portal.forms.fields import DutchDateField
 from portal.presentation import exports
 from portal.services import audit_log as service
@@ -26,6 +25,7 @@ from portal.views.guards import require_role
 from portal.views.inspector import bp as inspector_bp
 from portal.views.org import bp as org_bp
 from portal.views.pagination import paginate
+from portal.views.transaction import commit_point
 
 PER_PAGE = 50
 
@@ -141,7 +141,6 @@ def _page(endpoint: str, export_endpoint: str) -> str:
 def _export() -> Response:
     scope = scope_of(current_user)
     _form, filters = _filters()
-    events = service.export_events(current_user, scope, filters)
     header = [
         str(_l("Time (UTC)")),
         str(_l("Actor")),
@@ -150,9 +149,9 @@ def _export() -> Response:
         str(_l("Result")),
         str(_l("Origin IP address")),
     ]
-    rows = service.event_rows(events)
-    data = exports.excel_csv(header, rows)
-    db.session.commit()
+    with commit_point():  # the export is audited; the rows are read before the commit
+        events = service.export_events(current_user, scope, filters)
+        data = exports.excel_csv(header, service.event_rows(events))
     filename = f"logboek-{clock.today().isoformat()}.csv"
     return Response(
         data,

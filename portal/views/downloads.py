@@ -10,11 +10,11 @@ from __future__ import annotations
 from flask import Response
 from flask_login import current_user
 
-from portal.extensions import db
 from portal.models import PermitDocument, Receipt
 from portal.services import audit, receipts
 from portal.services import permit_applications as applications
 from portal.views.limits import too_many_downloads
+from portal.views.transaction import commit_point
 
 
 def attachment(content: bytes, filename: str, mimetype: str = "application/pdf") -> Response:
@@ -30,11 +30,14 @@ def receipt_download(receipt: Receipt) -> Response:
     the user's download limit."""
     if (limited := too_many_downloads()) is not None:
         return limited
-    pdf = receipts.receipt_pdf(receipt)
-    audit.record(
-        "receipt.download", actor=current_user, object_type="receipt", object_id=receipt.reference
-    )
-    db.session.commit()
+    with commit_point():  # a PDF rendered for the first time is stored with the audit event
+        pdf = receipts.receipt_pdf(receipt)
+        audit.record(
+            "receipt.download",
+            actor=current_user,
+            object_type="receipt",
+            object_id=receipt.reference,
+        )
     return attachment(pdf, f"ontvangstbevestiging-{receipt.reference}.pdf")
 
 
@@ -43,8 +46,8 @@ def document_download(document: PermitDocument) -> Response:
     beyond the user's download limit."""
     if (limited := too_many_downloads()) is not None:
         return limited
-    applications.record_document_download(current_user, document)
-    db.session.commit()
+    with commit_point():
+        applications.record_document_download(current_user, document)
     return attachment(
         document.content,
         applications.document_download_name(document, document.application),

@@ -8,8 +8,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import current_user
 
-from portal.extensions import db, login_manager
+from portal.extensions import login_manager
 from portal.services import audit, totp
+from portal.views.transaction import commit_point
 
 
 def safe_next(value: str | None) -> str | None:
@@ -54,14 +55,14 @@ def gate(bp: Blueprint, *roles: str) -> None:
 def deny() -> NoReturn:
     """Refuse the logged-in user this page: an "authz_denied" audit event, then 404 (nothing
     about the page leaks). For role checks inside an audience's blueprint too."""
-    audit.record(
-        "authz_denied",
-        actor=current_user,
-        object_type="route",
-        object_id=request.endpoint or "",
-        result="denied",
-    )
-    db.session.commit()
+    with commit_point():  # the 404 below must not take the audit event with it
+        audit.record(
+            "authz_denied",
+            actor=current_user,
+            object_type="route",
+            object_id=request.endpoint or "",
+            result="denied",
+        )
     abort(404)
 
 

@@ -12,9 +12,9 @@ import math
 from flask import Response, make_response, render_template, request
 from flask_login import current_user
 
-from portal.extensions import db
 from portal.services import limits
 from portal.services.ratelimit import RateLimitResult
+from portal.views.transaction import commit_now
 
 
 def too_many_page(retry_after: int) -> Response:
@@ -26,7 +26,7 @@ def too_many_page(retry_after: int) -> Response:
 
 
 def _answer(result: RateLimitResult) -> Response | None:
-    db.session.commit()
+    commit_now()
     return None if result.allowed else too_many_page(result.retry_after)
 
 

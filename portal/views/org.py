@@ -32,6 +32,7 @@ from portal.services.queries import get_scoped_or_404, scope_of, scoped
 from portal.views import downloads
 from portal.views.guards import gate, require_role
 from portal.views.pagination import paginate
+from portal.views.transaction import commit_point
 
 bp = Blueprint("org", __name__, url_prefix="/organisatie")
 gate(bp, "declarant", "org_admin")
@@ -67,13 +68,11 @@ def invite() -> object:
     _require_admin()
     form = InviteForm()
     if form.validate_on_submit():
-        try:
+        with commit_point() as outcome:
             user = accounts.invite_colleague(current_user, form.email.data or "", form.role.data)
-        except Refused as exc:
-            db.session.rollback()
-            apply_refusal(form, exc)
+        if outcome.refused:
+            apply_refusal(form, outcome.refused)
         else:
-            db.session.commit()
             flash(_("An invitation has been sent to %(email)s.", email=user.email), "success")
             return redirect(url_for("org.members"))
     return render_template("org/invite.html", form=form)
@@ -86,15 +85,13 @@ def remove_member(user_id: int) -> object:
     if not form.validate_on_submit():
         abort(400)
     target = get_scoped_or_404(User, user_id, scope_of(current_user))
-    try:
+    with commit_point() as outcome:
         accounts.remove_colleague(current_user, target)
-    except Refused as exc:
-        db.session.rollback()
+    if outcome.refused:
         from portal.messages import message
 
-        flash(message(exc.problems[0].code), "error")
+        flash(message(outcome.refused.problems[0].code), "error")
         return redirect(url_for("org.members"))
-    db.session.commit()
     flash(_("%(email)s has been removed and can no longer log in.", email=target.email), "success")
     if target.id == current_user.id:
         return redirect(url_for("account.login"))
@@ -128,13 +125,11 @@ def _try_filing(
     form: FlaskForm, filing: Callable[[], declarations.FilingResult], text: str
 ) -> object | None:
     """Run one filing: commit and go to its page, or put the refusal on the form (None)."""
-    try:
+    with commit_point() as outcome:
         result = filing()
-    except Refused as exc:
-        db.session.rollback()
-        apply_refusal(form, exc)
+    if outcome.refused:
+        apply_refusal(form, outcome.refused)
         return None
-    db.session.commit()
     flash(text % {"reference": result.declaration.reference}, "success")
     return redirect(url_for("org.declaration", declaration_id=result.declaration.id))
 
@@ -170,13 +165,13 @@ def declarations_export() -> Response:
         )
     ).scalars()
     data = exports.excel_csv(*exports.declaration_rows(rows))
-    audit.record(
-        "declaration.export",
-        actor=current_user,
-        object_type="organisation",
-        object_id=current_user.organisation_id,
-    )
-    db.session.commit()
+    with commit_point():
+        audit.record(
+            "declaration.export",
+            actor=current_user,
+            object_type="organisation",
+            object_id=current_user.organisation_id,
+        )
     filename = f"meldingen-{clock.today().isoformat()}.csv"
     return Response(
         data,

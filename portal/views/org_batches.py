@@ -17,7 +17,6 @@ from werkzeug.datastructures import FileStorage
 
 from portal import clock
 from portal.domain.batches import COLUMNS, EXAMPLE_ROW, MAX_BYTES
-from portal.extensions import db
 from portal.forms.batches import BatchChoiceForm, BatchUploadForm
 from portal.messages import message
 from portal.models import Batch, BatchUpload
@@ -30,6 +29,7 @@ from portal.views.downloads import receipt_download
 from portal.views.guards import allow_uploads
 from portal.views.limits import too_many_uploads
 from portal.views.org import bp
+from portal.views.transaction import commit_point
 
 allow_uploads(bp, "org.batch_upload")
 
@@ -77,13 +77,8 @@ def batch_upload() -> object:
             raw = storage.stream.read(MAX_BYTES + 1)
         finally:
             storage.close()
-        try:
+        with commit_point() as outcome:
             check = service.check_csv(raw, current_user.organisation_id)
-        except Refused as exc:
-            db.session.rollback()
-            errors = _refusal_text(exc)
-            status = 422
-        else:
             upload = service.keep_upload(
                 raw,
                 storage.filename or "",
@@ -98,7 +93,10 @@ def batch_upload() -> object:
                 object_id=upload.id,
                 detail=f"rows={check.total};bad_rows={len(check.bad_lines)}",
             )
-            db.session.commit()
+        if outcome.refused:
+            errors = _refusal_text(outcome.refused)
+            status = 422
+        else:
             return redirect(url_for("org.batch_check", token=upload.token))
     elif request.method == "POST":
         status = 422
@@ -123,11 +121,10 @@ def batch_template() -> Response:
 @bp.get("/meldingen/bulk/controle/<token>")
 def batch_check(token: str) -> object:
     upload = _upload_or_404(token)
-    try:
+    with commit_point() as outcome:
         check = service.check_csv(upload.content, upload.organisation_id)
-    except Refused as exc:  # the date moved on since the upload: show the refusal
-        db.session.rollback()
-        for text in _refusal_text(exc):
+    if outcome.refused:  # the date moved on since the upload: show the refusal
+        for text in _refusal_text(outcome.refused):
             flash(text, "error")
         return redirect(url_for("org.batch_upload"))
     return render_template(
@@ -152,14 +149,14 @@ def batch_errors(token: str) -> Response:
         for line, texts in sorted(by_line.items())
     ]
     data = exports.excel_csv([_("line"), *check.header, _("error")], rows)
-    audit.record(
-        "batch.errors_export",
-        actor=current_user,
-        object_type="batch_upload",
-        object_id=upload.id,
-        detail=f"rows={len(rows)}",
-    )
-    db.session.commit()
+    with commit_point():
+        audit.record(
+            "batch.errors_export",
+            actor=current_user,
+            object_type="batch_upload",
+            object_id=upload.id,
+            detail=f"rows={len(rows)}",
+        )
     filename = f"bulkmelding-fouten-{clock.today().isoformat()}.csv"
     return Response(
         data,
@@ -175,16 +172,14 @@ def batch_choose(token: str) -> object:
         abort(400)
     upload = _upload_or_404(token)
     if request.form.get("choice") == "file":
-        try:
+        with commit_point() as outcome:
             _check, result = service.file_upload(upload, current_user, locale=_locale())
-        except Refused as exc:
-            db.session.rollback()
-            for text in _refusal_text(exc):
+        if outcome.refused:
+            for text in _refusal_text(outcome.refused):
                 flash(text, "error")
-            if exc.problems[0].code == "batch.gone":
+            if outcome.refused.problems[0].code == "batch.gone":
                 return redirect(url_for("org.batch_upload"))
             return redirect(url_for("org.batch_check", token=token))
-        db.session.commit()
         flash(
             _(
                 "%(count)s declarations have been filed as batch %(reference)s.",
@@ -195,15 +190,15 @@ def batch_choose(token: str) -> object:
         )
         return redirect(url_for("org.batch_detail", batch_id=result.batch.id))
     upload_id, rows = upload.id, upload.row_count
-    service.discard_upload(upload)
-    audit.record(
-        "batch.discard",
-        actor=current_user,
-        object_type="batch_upload",
-        object_id=upload_id,
-        detail=f"rows={rows}",
-    )
-    db.session.commit()
+    with commit_point():
+        service.discard_upload(upload)
+        audit.record(
+            "batch.discard",
+            actor=current_user,
+            object_type="batch_upload",
+            object_id=upload_id,
+            detail=f"rows={rows}",
+        )
     flash(_("Nothing has been filed. The uploaded file has been removed."), "info")
     return redirect(url_for("org.batch_upload"))
 

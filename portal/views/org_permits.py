@@ -14,17 +14,16 @@ from werkzeug.datastructures import FileStorage
 
 from portal import clock
 from portal.domain.permit_applications import MAX_DOCUMENT_BYTES
-from portal.extensions import db
 from portal.forms import apply_refusal
 from portal.forms.permit_applications import AnswerForm, RenewalForm
 from portal.models import Organisation, Permit, PermitApplication, PermitDocument
 from portal.services import permit_applications as service
-from portal.services.errors import Refused
 from portal.services.queries import get_scoped_or_404, scope_of
 from portal.views.downloads import document_download, receipt_download
 from portal.views.guards import allow_uploads
 from portal.views.limits import too_many_uploads
 from portal.views.org import bp
+from portal.views.transaction import commit_point
 
 allow_uploads(bp, "org.permit_renew", "org.permit_application_answer")
 
@@ -81,13 +80,11 @@ def permit_renew(permit_id: int) -> object:
             note=form.note.data or "",
             floor_plan=_upload(form.floor_plan.data),
         )
-        try:
+        with commit_point() as outcome:
             application = service.apply_for_renewal(current_user, permit, renewal, _locale())
-        except Refused as exc:
-            db.session.rollback()
-            apply_refusal(form, exc, {"permit": "", "note": "note"})
+        if outcome.refused:
+            apply_refusal(form, outcome.refused, {"permit": "", "note": "note"})
         else:
-            db.session.commit()
             flash(
                 _(
                     "Your renewal application %(reference)s has been filed.",
@@ -128,15 +125,13 @@ def permit_application_answer(application_id: int) -> object:
     if form.validate_on_submit():
         if (limited := too_many_uploads()) is not None:
             return limited
-        try:
+        with commit_point() as outcome:
             service.answer(
                 current_user, application, form.answer.data or "", _upload(form.document.data)
             )
-        except Refused as exc:
-            db.session.rollback()
-            apply_refusal(form, exc, {"application": ""})
+        if outcome.refused:
+            apply_refusal(form, outcome.refused, {"application": ""})
         else:
-            db.session.commit()
             flash(_("Your answer has been sent to the municipality."), "success")
             return redirect(url_for("org.permit_application", application_id=application.id))
     return _application_page(application, form)

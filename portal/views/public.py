@@ -14,6 +14,7 @@ from portal import clock
 from portal.extensions import db
 from portal.services.ratelimit import hit
 from portal.services.verification import verify_receipt
+from portal.views.transaction import commit_point, roll_back
 
 bp = Blueprint("public", __name__)
 
@@ -58,9 +59,11 @@ def verify_form() -> object:
 @bp.get("/verify/<path:code>")
 def verify(code: str) -> object:
     """The result of one lookup; rate-limited per client IP."""
-    limit = hit(f"verify:{request.remote_addr or 'unknown'}", VERIFY_LIMIT, VERIFY_WINDOW_SECONDS)
     # Commit the hit at once: a 404 counts too, and a later error must not undo the count.
-    db.session.commit()
+    with commit_point():
+        limit = hit(
+            f"verify:{request.remote_addr or 'unknown'}", VERIFY_LIMIT, VERIFY_WINDOW_SECONDS
+        )
     if not limit.allowed:
         retry_at = clock.now() + timedelta(seconds=limit.retry_after)
         response = make_response(
@@ -92,6 +95,6 @@ def readyz() -> tuple[dict[str, str], int]:
     try:
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError:
-        db.session.rollback()
+        roll_back()
         return {"status": "unavailable", "database": "unreachable"}, 503
     return {"status": "ok", "database": "ok"}, 200
