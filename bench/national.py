@@ -513,7 +513,7 @@ def main(argv: list[str] | None = None) -> None:
         counts = conn.execute(
             "SELECT (SELECT count(*) FROM addresses), (SELECT count(*) FROM declarations),"
             " (SELECT count(*) FROM municipalities), (SELECT count(*) FROM permits),"
-            " (SELECT count(*) FROM flags WHERE status IN ('open', 'in_behandeling')),"
+            " (SELECT count(*) FROM flags WHERE status IN ('open', 'in_progress')),"
             " current_setting('shared_buffers'), current_setting('work_mem'), version()"
         ).fetchone()
         assert counts is not None

@@ -365,20 +365,20 @@ def inbox_db_time(prep: dict[str, Any], raw_url: str, samples: int) -> dict[str,
             t0 = time.perf_counter()
             rows = conn.execute(
                 "SELECT f.*, a.* FROM flags f JOIN addresses a ON a.id = f.address_id"
-                " WHERE f.municipality_id = %(m)s AND f.status IN ('open', 'in_behandeling')"
+                " WHERE f.municipality_id = %(m)s AND f.status IN ('open', 'in_progress')"
                 " ORDER BY f.over_by DESC, f.over_ratio DESC, f.opened_at, f.id LIMIT 25",
                 {"m": prep["municipality_id"]},
             ).fetchall()
             conn.execute(
                 "SELECT count(*) FROM flags WHERE municipality_id = %(m)s"
-                " AND status IN ('open', 'in_behandeling')",
+                " AND status IN ('open', 'in_progress')",
                 {"m": prep["municipality_id"]},
             ).fetchone()
             raw_times.append(time.perf_counter() - t0)
             assert rows is not None
         open_flags = conn.execute(
             "SELECT count(*) FROM flags WHERE municipality_id = %(m)s"
-            " AND status IN ('open', 'in_behandeling')",
+            " AND status IN ('open', 'in_progress')",
             {"m": prep["municipality_id"]},
         ).fetchone()
     return {

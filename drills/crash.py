@@ -326,7 +326,7 @@ def database_checks(
             if per_flag_recipient[(flag_id, recipient.lower())] != expected_events.get(flag_id, 0):
                 alert_mismatches += 1
     flags_without_one_opening = sum(1 for f in flags if opened.get(f.id, 0) != 1)
-    open_flags = [f for f in flags if f.status in ("open", "in_behandeling")]
+    open_flags = [f for f in flags if f.status in ("open", "in_progress")]
     flagged_bag = {f.nummeraanduiding_id for f in open_flags}
     wrongly_flagged = len(flagged_bag ^ seeded["expected_flagged"])
     per_flags = Counter(f.nummeraanduiding_id for f in flags)

@@ -1,9 +1,13 @@
 """The rules of a flag's state (domain layer: pure, no I/O).
 
-A flag (signaal) moves ``open → in_behandeling → afgehandeld | geseponeerd``; an inspector closes
-it with an inspection outcome. The portal itself closes a flag as ``afgehandeld`` with the outcome
+A flag (signaal) moves ``open → in_progress → resolved | dismissed``; an inspector closes it with
+an inspection outcome. The portal itself closes a flag as ``resolved`` with the outcome
 ``no_longer_applies`` when its reasons go away (services.flags), and opens a new one when they
 come back. ``services.inspection`` applies these rules to the stored flags.
+
+The stored values were Dutch until migration 0007 (``in_behandeling``, ``afgehandeld``,
+``geseponeerd``; docs/glossary.md). The API still accepts those on input until v2
+(``LEGACY_STATUSES``); the audit trail keeps them in the events written before the rename.
 """
 
 from __future__ import annotations
@@ -15,9 +19,9 @@ from typing import Final
 from portal.domain.errors import Problem
 
 OPEN: Final = "open"
-IN_PROGRESS: Final = "in_behandeling"
-RESOLVED: Final = "afgehandeld"
-DISMISSED: Final = "geseponeerd"
+IN_PROGRESS: Final = "in_progress"  # in behandeling
+RESOLVED: Final = "resolved"  # afgehandeld: handled, with an outcome
+DISMISSED: Final = "dismissed"  # geseponeerd: no further action
 
 FLAG_STATUSES: Final = (OPEN, IN_PROGRESS, RESOLVED, DISMISSED)
 # Not closed: at most one such flag per address (the partial unique index on flags).
@@ -38,6 +42,22 @@ TRANSITIONS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
 NO_LONGER_APPLIES: Final = "no_longer_applies"
 CLOSING_OUTCOMES: Final = ("compliant", "warning", "enforcement_started", "unfounded")
 OUTCOMES: Final = (*CLOSING_OUTCOMES, NO_LONGER_APPLIES)
+
+# The Dutch stored values before migration 0007 → their English names. The API maps them on input
+# until v2 (deprecated); nothing stores them any more.
+LEGACY_STATUSES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "in_behandeling": IN_PROGRESS,
+        "afgehandeld": RESOLVED,
+        "geseponeerd": DISMISSED,
+    }
+)
+
+
+def from_legacy(status: str) -> str:
+    """The current name of ``status``: a deprecated Dutch value becomes its English name; any
+    other value comes back unchanged (and is judged by the rules as it is)."""
+    return LEGACY_STATUSES.get(status, status)
 
 
 def is_open(status: str) -> bool:

@@ -70,7 +70,7 @@ class AssignForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
-    """A status change. The page offers "start handling" (a hidden ``in_behandeling``) and
+    """A status change. The page offers "start handling" (a hidden ``in_progress``) and
     "close" (handled or dismissed, with the outcome of the inspection)."""
 
     to_status = RadioField(

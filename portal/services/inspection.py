@@ -6,8 +6,8 @@ change writes a ``FlagEvent`` (the flag's history) and an audit event, and locks
 first — the same lock a filing takes — so a transition never races a filing that updates the
 same flag. Nothing here commits.
 
-Status rule (``portal.domain.flags``): ``open → in_behandeling → afgehandeld | geseponeerd``;
-closing needs an inspection outcome.
+Status rule (``portal.domain.flags``): ``open → in_progress → resolved | dismissed``; closing
+needs an inspection outcome.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from portal.clock import AMSTERDAM
 from portal.domain.declarations import Filing, effective_periods
 from portal.domain.flags import CLOSED_STATUSES as CLOSED_STATUSES
 from portal.domain.flags import CLOSING_OUTCOMES as CLOSING_OUTCOMES
-from portal.domain.flags import OPEN_STATUSES, transition_problem
+from portal.domain.flags import OPEN_STATUSES, from_legacy, transition_problem
 from portal.domain.flags import TARGET_STATUSES as TARGET_STATUSES
 from portal.domain.occupancy import SEVERITY, Evaluation
 from portal.extensions import db
@@ -51,7 +51,7 @@ ALERT_MODES = ("immediate", "digest", "none")
 NOTE_MAX_LENGTH = 4000
 
 # Inbox filters; the first value of each is the default.
-STATUS_FILTERS = ("current", "open", "in_behandeling", "closed", "all")
+STATUS_FILTERS = ("current", "open", "in_progress", "closed", "all")
 ASSIGNEE_FILTERS = ("anyone", "me", "nobody")
 SORTS = ("severity", "age", "postcode")
 # The findings that open a flag (high severity, DESIGN.md findings table).
@@ -59,17 +59,17 @@ FLAG_REASONS = tuple(code for code, severity in SEVERITY.items() if severity == 
 # How far ahead the dossier's occupancy chart looks.
 CHART_DAYS = 180
 
-# Words for the codes (the codes stay Dutch in the database: they are the terms of art).
+# Words for the codes (the stored codes are English; the pages say them in the user's language).
 STATUS_TEXTS = {
     "open": _l("Open"),
-    "in_behandeling": _l("In progress"),
-    "afgehandeld": _l("Handled"),
-    "geseponeerd": _l("Dismissed"),
+    "in_progress": _l("In progress"),
+    "resolved": _l("Handled"),
+    "dismissed": _l("Dismissed"),
 }
 STATUS_FILTER_TEXTS = {
     "current": _l("Open and in progress"),
     "open": _l("Open"),
-    "in_behandeling": _l("In progress"),
+    "in_progress": _l("In progress"),
     "closed": _l("Closed (handled or dismissed)"),
     "all": _l("All"),
 }
@@ -141,8 +141,10 @@ class InboxFilter:
             value = (args.get(name) or "").strip()
             return value if value in allowed else default
 
+        # An old bookmark's ?status=in_behandeling still shows the flags in progress.
+        status = from_legacy((args.get("status") or "").strip())
         return cls(
-            status=pick("status", STATUS_FILTERS, "current"),
+            status=status if status in STATUS_FILTERS else "current",
             reason=pick("reason", FLAG_REASONS, ""),
             assignee=pick("assignee", ASSIGNEE_FILTERS, "anyone"),
             sort=pick("sort", SORTS, "severity"),
@@ -161,7 +163,7 @@ def _status_values(status: str) -> tuple[str, ...] | None:
     return {
         "current": OPEN_STATUSES,
         "open": ("open",),
-        "in_behandeling": ("in_behandeling",),
+        "in_progress": ("in_progress",),
         "closed": CLOSED_STATUSES,
     }.get(status)
 
@@ -202,7 +204,7 @@ def inbox_query(scope: Scope, user: User, filters: InboxFilter) -> Select[tuple[
 @dataclass(frozen=True)
 class InboxCounts:
     open: int
-    in_behandeling: int
+    in_progress: int
     mine: int
 
 
@@ -222,7 +224,7 @@ def inbox_counts(scope: Scope, user: User) -> InboxCounts:
         .with_only_columns(func.count())
     ).scalar_one()
     return InboxCounts(
-        int(by_status.get("open", 0)), int(by_status.get("in_behandeling", 0)), int(mine)
+        int(by_status.get("open", 0)), int(by_status.get("in_progress", 0)), int(mine)
     )
 
 
@@ -536,7 +538,7 @@ def assign(user: User, flag_id: int, assignee_id: int | None) -> Flag:
 
 
 def change_status(user: User, flag_id: int, target: str, outcome: str | None = None) -> Flag:
-    """Move the flag along ``open → in_behandeling → afgehandeld | geseponeerd``."""
+    """Move the flag along ``open → in_progress → resolved | dismissed``."""
     flag = _locked_flag(user, flag_id)
     problem = transition_problem(flag.status, target, outcome)
     if problem is not None:

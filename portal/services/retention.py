@@ -29,6 +29,7 @@ from sqlalchemy import and_, case, delete, func, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
 from portal import clock
+from portal.domain.flags import OPEN_STATUSES
 from portal.domain.retention import AUDIT_MINIMUM_DAYS, RetentionPeriods, cutoff_day
 from portal.extensions import db
 from portal.models import (
@@ -336,7 +337,7 @@ class _Purger:
             .where(
                 Flag.closed_at.is_not(None),
                 Flag.closed_at < cut,
-                Flag.status.not_in(("open", "in_behandeling")),
+                Flag.status.not_in(OPEN_STATUSES),
             )
             .order_by(Flag.id)
         )

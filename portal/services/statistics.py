@@ -22,6 +22,7 @@ from sqlalchemy import and_, case, delete, func, or_, select
 from sqlalchemy.orm import aliased
 
 from portal import clock
+from portal.domain.flags import OPEN_STATUSES
 from portal.domain.occupancy import is_late
 from portal.domain.policy import OccupancyPolicy, policy_in_force
 from portal.domain.statistics import median
@@ -390,7 +391,7 @@ def organisations_across(
     sub = in_force_on(today)
     open_flag_addresses = (
         select(Flag.address_id)
-        .where(Flag.status.in_(("open", "in_behandeling")))
+        .where(Flag.status.in_(OPEN_STATUSES))
         .where(Flag.municipality_id.in_(municipality_ids))
     )
     stmt = (

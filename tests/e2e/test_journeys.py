@@ -242,7 +242,7 @@ def test_housing_provider_renews_a_permit_and_the_municipality_approves(
     )
     # The address is re-judged at once: with the higher maximum its signal is resolved.
     assert not server.query(
-        "select id from flags where address_id = ? and status in ('open', 'in_behandeling')",
+        "select id from flags where address_id = ? and status in ('open', 'in_progress')",
         (address_id,),
     )
 

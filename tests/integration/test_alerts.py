@@ -245,7 +245,7 @@ def test_a_closed_flag_reopens_and_alerts_again(town: dict) -> None:
     flag_id = db.session.execute(select(Flag.id)).scalar_one()
     first = _amend(town["a"], first, 3)  # under every limit: the flag resolves itself
     flag = db.session.get(Flag, flag_id)
-    assert (flag.status, flag.outcome) == ("afgehandeld", "no_longer_applies")
+    assert (flag.status, flag.outcome) == ("resolved", "no_longer_applies")
     assert flag.closed_at is not None
     assert len(_mails("flag_alert")) == 3
 
@@ -258,8 +258,8 @@ def test_a_closed_flag_reopens_and_alerts_again(town: dict) -> None:
     events = db.session.execute(select(FlagEvent).order_by(FlagEvent.id)).scalars().all()
     assert [(e.kind, e.from_status, e.to_status) for e in events] == [
         ("opened", None, "open"),
-        ("resolved", "open", "afgehandeld"),
-        ("reopened", "afgehandeld", "open"),
+        ("resolved", "open", "resolved"),
+        ("reopened", "resolved", "open"),
     ]
     assert events[0].detail == "over_limit,permit_required"
     assert events[1].detail == "over_limit,permit_required;outcome=no_longer_applies"
@@ -277,12 +277,12 @@ def test_a_closed_flag_reopens_and_alerts_again(town: dict) -> None:
 def test_a_flag_an_inspector_closed_reopens_from_its_status(town: dict) -> None:
     _file(town["a"], town["address"], 23)
     flag = db.session.execute(select(Flag)).scalar_one()
-    flag.status, flag.outcome, flag.closed_at = "geseponeerd", "unfounded", clock.now()
+    flag.status, flag.outcome, flag.closed_at = "dismissed", "unfounded", clock.now()
     db.session.commit()
     older = Flag(
         address_id=flag.address_id,
         municipality_id=flag.municipality_id,
-        status="afgehandeld",
+        status="resolved",
         reasons="over_limit",
         period_start=clock.today() - timedelta(days=300),
         occupants=9,
@@ -299,10 +299,10 @@ def test_a_flag_an_inspector_closed_reopens_from_its_status(town: dict) -> None:
         select(FlagEvent).where(FlagEvent.kind == "reopened")
     ).scalar_one()
     assert (reopened.from_status, reopened.detail) == (
-        "geseponeerd",
+        "dismissed",
         "over_limit,permit_required;previous_outcome=unfounded",
     )
-    assert db.session.get(Flag, older.id).status == "afgehandeld"
+    assert db.session.get(Flag, older.id).status == "resolved"
 
 
 def test_no_alert_addresses_and_no_inspectors_means_no_mail(

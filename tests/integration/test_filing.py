@@ -158,7 +158,7 @@ def test_ending_all_occupancy_closes_an_untouched_flag(two_agencies: dict) -> No
     assert ended.declaration.kind == "end"
     assert ended.declaration.end_reason == "employment_ended"
     flag = db.session.query(Flag).one()
-    assert (flag.status, flag.outcome) == ("afgehandeld", "no_longer_applies")
+    assert (flag.status, flag.outcome) == ("resolved", "no_longer_applies")
     assert evaluate_address(ended.declaration.address).findings == ()
     with pytest.raises(Refused) as caught:
         amend_declaration(

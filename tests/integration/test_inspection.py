@@ -107,7 +107,7 @@ def test_an_inspector_sees_and_counts_only_the_flags_of_their_own_municipality(w
         lambda user, flag_id: inspection.add_note(user, flag_id, "kijken"),
         lambda user, flag_id: inspection.assign(user, flag_id, user.id),
         lambda user, flag_id: inspection.assign(user, flag_id, None),
-        lambda user, flag_id: inspection.change_status(user, flag_id, "in_behandeling"),
+        lambda user, flag_id: inspection.change_status(user, flag_id, "in_progress"),
     ],
     ids=["note", "assign", "unassign", "status"],
 )
@@ -177,9 +177,9 @@ def test_inbox_filters_by_status_reason_and_assignee(world) -> None:  # type: ig
     f_permit, f_area, f_closed = flag_of(permit_only), flag_of(over_area), flag_of(closed)
     inspection.assign(inspector, f_permit.id, inspector.id)
     inspection.assign(inspector, f_area.id, colleague.id)
-    inspection.change_status(inspector, f_area.id, "in_behandeling")
-    inspection.change_status(inspector, f_closed.id, "in_behandeling")
-    inspection.change_status(inspector, f_closed.id, "geseponeerd", "unfounded")
+    inspection.change_status(inspector, f_area.id, "in_progress")
+    inspection.change_status(inspector, f_closed.id, "in_progress")
+    inspection.change_status(inspector, f_closed.id, "dismissed", "unfounded")
     db.session.commit()
 
     def ids(**kwargs: str) -> set[int]:
@@ -188,7 +188,7 @@ def test_inbox_filters_by_status_reason_and_assignee(world) -> None:  # type: ig
 
     assert ids() == {f_permit.id, f_area.id}  # default: open and in progress
     assert ids(status="open") == {f_permit.id}
-    assert ids(status="in_behandeling") == {f_area.id}
+    assert ids(status="in_progress") == {f_area.id}
     assert ids(status="closed") == {f_closed.id}
     assert ids(status="all") == {f_permit.id, f_area.id, f_closed.id}
     assert ids(reason="over_limit") == {f_area.id}
@@ -217,14 +217,14 @@ def test_assign_start_and_close_write_history_and_audit_events(world) -> None:  
     inspector, colleague = _user(world["inspector"]), _user(world["colleague"])
 
     inspection.assign(inspector, flag.id, colleague.id)
-    inspection.change_status(inspector, flag.id, "in_behandeling")
+    inspection.change_status(inspector, flag.id, "in_progress")
     inspection.add_note(inspector, flag.id, "Bezocht; 6 bedden geteld.")
-    inspection.change_status(inspector, flag.id, "afgehandeld", "warning")
+    inspection.change_status(inspector, flag.id, "resolved", "warning")
     db.session.commit()
 
     flag = flag_of(address)
     assert (flag.status, flag.outcome, flag.assignee_user_id) == (
-        "afgehandeld",
+        "resolved",
         "warning",
         colleague.id,
     )
@@ -236,9 +236,9 @@ def test_assign_start_and_close_write_history_and_audit_events(world) -> None:  
     ).scalars()
     assert [(e.kind, e.from_status, e.to_status, e.detail, e.actor_user_id) for e in events] == [
         ("assigned", None, None, str(colleague.id), inspector.id),
-        ("status", "open", "in_behandeling", "", inspector.id),
+        ("status", "open", "in_progress", "", inspector.id),
         ("note", None, None, "Bezocht; 6 bedden geteld.", inspector.id),
-        ("status", "in_behandeling", "afgehandeld", "warning", inspector.id),
+        ("status", "in_progress", "resolved", "warning", inspector.id),
     ]
     audits = db.session.execute(
         select(AuditEvent.action, AuditEvent.detail, AuditEvent.municipality_id)
@@ -249,9 +249,9 @@ def test_assign_start_and_close_write_history_and_audit_events(world) -> None:  
     utrecht = world["utrecht"].id
     assert audits == [
         ("flag.assign", f"-->{colleague.id}", utrecht),
-        ("flag.status", "open->in_behandeling", utrecht),
+        ("flag.status", "open->in_progress", utrecht),
         ("flag.note", "", utrecht),  # the note's text stays out of the audit trail
-        ("flag.status", "in_behandeling->afgehandeld warning", utrecht),
+        ("flag.status", "in_progress->resolved warning", utrecht),
     ]
 
     dossier = inspection.dossier(flag, scope_of(inspector))
@@ -262,16 +262,16 @@ def test_assign_start_and_close_write_history_and_audit_events(world) -> None:  
 @pytest.mark.parametrize(
     ("steps", "target", "outcome", "code"),
     [
-        ([], "afgehandeld", "compliant", "flag.not_started"),
-        ([], "geseponeerd", "unfounded", "flag.not_started"),
+        ([], "resolved", "compliant", "flag.not_started"),
+        ([], "dismissed", "unfounded", "flag.not_started"),
         ([], "open", None, "flag.status_unknown"),
         ([], "", None, "flag.status_unknown"),
-        (["in_behandeling"], "in_behandeling", None, "flag.transition"),
-        (["in_behandeling"], "afgehandeld", None, "flag.outcome_required"),
-        (["in_behandeling"], "afgehandeld", "no_longer_applies", "flag.outcome_required"),
-        (["in_behandeling"], "geseponeerd", "", "flag.outcome_required"),
-        (["in_behandeling", "afgehandeld"], "in_behandeling", None, "flag.closed"),
-        (["in_behandeling", "geseponeerd"], "afgehandeld", "compliant", "flag.closed"),
+        (["in_progress"], "in_progress", None, "flag.transition"),
+        (["in_progress"], "resolved", None, "flag.outcome_required"),
+        (["in_progress"], "resolved", "no_longer_applies", "flag.outcome_required"),
+        (["in_progress"], "dismissed", "", "flag.outcome_required"),
+        (["in_progress", "resolved"], "in_progress", None, "flag.closed"),
+        (["in_progress", "dismissed"], "resolved", "compliant", "flag.closed"),
     ],
 )
 def test_invalid_transitions_are_refused_and_change_nothing(
@@ -316,8 +316,8 @@ def test_assignment_only_to_active_staff_of_the_same_municipality(world, make_us
     db.session.commit()
     kinds = db.session.execute(select(FlagEvent.detail).where(FlagEvent.kind == "assigned"))
     assert [d for (d,) in kinds] == [str(admin.id), ""]
-    inspection.change_status(inspector, flag_id, "in_behandeling")
-    inspection.change_status(inspector, flag_id, "afgehandeld", "compliant")
+    inspection.change_status(inspector, flag_id, "in_progress")
+    inspection.change_status(inspector, flag_id, "resolved", "compliant")
     with pytest.raises(Refused) as refused:
         inspection.assign(inspector, flag_id, inspector.id)
     assert refused.value.problems[0].code == "flag.closed"
@@ -452,3 +452,10 @@ def test_chart_window_cuts_to_the_period_shown_and_merges_equal_steps() -> None:
     assert nice_scale(4) == (5, 1)
     assert nice_scale(11) == (15, 5)
     assert nice_scale(480) == (500, 100)
+
+
+def test_an_old_bookmark_with_the_dutch_status_still_filters() -> None:
+    """?status=in_behandeling (before migration 0007) shows the flags in progress."""
+    assert inspection.InboxFilter.from_args({"status": "in_behandeling"}).status == "in_progress"
+    assert inspection.InboxFilter.from_args({"status": "in_progress"}).status == "in_progress"
+    assert inspection.InboxFilter.from_args({"status": "afgehandeld"}).status == "current"

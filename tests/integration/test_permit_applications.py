@@ -339,7 +339,7 @@ def test_approval_adds_a_permit_keeps_the_old_one_and_resolves_the_flag(
         "omzettingsvergunning",
     )
     flag = db.session.execute(select(Flag).where(Flag.address_id == world.address_id)).scalar_one()
-    assert (flag.status, flag.outcome) == ("afgehandeld", "no_longer_applies")
+    assert (flag.status, flag.outcome) == ("resolved", "no_longer_applies")
     approved_mails = (
         db.session.execute(
             select(OutboxMessage).where(OutboxMessage.kind == "permit_application_approved")

@@ -126,7 +126,7 @@ def test_a_new_permit_with_a_higher_maximum_resolves_the_flag_at_once(place: dic
     assert permit.address_id == place["address"].id
     assert _open_flag(place["address"]) is None
     db.session.refresh(flag)
-    assert (flag.status, flag.outcome) == ("afgehandeld", "no_longer_applies")
+    assert (flag.status, flag.outcome) == ("resolved", "no_longer_applies")
     assert "permit.create" in _actions() and "flag.resolve" in _actions()
     event = db.session.execute(
         select(AuditEvent).where(AuditEvent.action == "permit.create")

@@ -232,7 +232,7 @@ def test_an_ending_declaration_resolves_the_flag_once_its_last_day_has_passed(
     report = _run(last_day + timedelta(days=1))
     assert _changes(report) == (0, 0, 1)
     db.session.refresh(flag)
-    assert (flag.status, flag.outcome) == ("afgehandeld", "no_longer_applies")
+    assert (flag.status, flag.outcome) == ("resolved", "no_longer_applies")
 
 
 def test_an_amendment_lowering_the_count_resolves_the_flag_from_its_date(place: dict) -> None:

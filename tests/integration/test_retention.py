@@ -235,7 +235,7 @@ def _flag(
         Flag(
             address_id=address.id,
             municipality_id=world["municipality"].id,
-            status="open" if closed is None else "afgehandeld",
+            status="open" if closed is None else "resolved",
             reasons="over_limit",
             period_start=day_ago(1000),
             occupants=20,

@@ -128,13 +128,13 @@ def _build(town: dict, make_address: Callable[..., Any], copy: int) -> dict[str,
         if count:
             _declare(addresses[case], org, count)
     earlier = clock.now() - timedelta(days=20)
-    _flag(addresses["reopen"], status="afgehandeld", outcome="compliant", closed_at=earlier)
-    _flag(addresses["reopen"], status="geseponeerd", outcome="warning",
+    _flag(addresses["reopen"], status="resolved", outcome="compliant", closed_at=earlier)
+    _flag(addresses["reopen"], status="dismissed", outcome="warning",
           closed_at=earlier + timedelta(days=5))  # fmt: skip  # the latest: this one reopens
     _flag(addresses["escalate"], occupants=6, alerted_occupants=6)
     _flag(addresses["update"], period_end=TODAY + timedelta(days=90))  # the end date changed
     _flag(addresses["resolve"])
-    _flag(addresses["working"], status="in_behandeling")
+    _flag(addresses["working"], status="in_progress")
     db.session.flush()
     same = addresses["same"]
     values = flag_values(flag_findings(evaluate_address(same), TODAY))
@@ -218,10 +218,10 @@ def test_one_call_for_many_addresses_does_what_one_call_per_address_does(
     assert new["audit"] == [("flag.open", "permit_required")]
     assert new["mails"] == ["GM0344-signalen@gemeente.example", "direct@gemeente.example"]
     older, latest = first["reopen"]
-    assert (older["status"], older["events"]) == ("afgehandeld", [])
+    assert (older["status"], older["events"]) == ("resolved", [])
     assert (latest["status"], latest["outcome"], latest["closed"]) == ("open", None, False)
     assert latest["events"] == [
-        ("reopened", "permit_required;previous_outcome=warning", "geseponeerd", "open")
+        ("reopened", "permit_required;previous_outcome=warning", "dismissed", "open")
     ]
     assert latest["mails"] == ["GM1783-signalen@gemeente.example", "westland@gemeente.example"]
     escalated = first["escalate"][0]
@@ -232,14 +232,14 @@ def test_one_call_for_many_addresses_does_what_one_call_per_address_does(
     assert updated["events"] == [("updated", "permit_required", None, None)]
     assert (updated["period_end"], updated["mails"]) == (None, [])
     resolved = first["resolve"][0]
-    assert (resolved["status"], resolved["outcome"]) == ("afgehandeld", "no_longer_applies")
+    assert (resolved["status"], resolved["outcome"]) == ("resolved", "no_longer_applies")
     assert resolved["events"] == [
-        ("resolved", "permit_required;outcome=no_longer_applies", "open", "afgehandeld")
+        ("resolved", "permit_required;outcome=no_longer_applies", "open", "resolved")
     ]
     assert (resolved["audit"], resolved["mails"]) == ([("flag.resolve", "")], [])
     for case in ("working", "same"):
         assert first[case][0]["events"] == [] and first[case][0]["audit"] == []
-    assert first["working"][0]["status"] == "in_behandeling"
+    assert first["working"][0]["status"] == "in_progress"
     assert first["quiet"] == []
 
 

@@ -112,7 +112,7 @@ def test_inspector_of_m1_sees_none_of_m2_in_lists_search_exports_and_counts(
         for name in ("insp_1", "madmin_1"):
             user = db.session.get(User, world[name])
             counts = inspection.inbox_counts(queries.scope_of(user), user)
-            assert counts.open + counts.in_behandeling == 1, (name, counts)
+            assert counts.open + counts.in_progress == 1, (name, counts)
 
     # Control: the same search and export show M2's address to M2's inspector.
     own = logged_in(app, world, "insp_2")

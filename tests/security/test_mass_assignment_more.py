@@ -43,7 +43,7 @@ def test_the_other_forms_ignore_fields_they_do_not_have(app: Flask, world: World
         (
             insp,
             f"/inspectie/signalen/{world['a_flag']}/status",
-            {**extra, "to_status": "in_behandeling"},
+            {**extra, "to_status": "in_progress"},
             303,
         ),
         (madmin, "/gemeente/api-sleutels", {**extra, "name": "Gemeente extra"}, 200),
@@ -103,7 +103,7 @@ def test_the_other_forms_ignore_fields_they_do_not_have(app: Flask, world: World
         assert inspector is not None and inspector.alert_mode == "digest"
         assert (inspector.role, inspector.municipality_id) == ("inspector", world["m1"])
         flags = {f.id: f.status for f in db.session.execute(select(Flag)).scalars()}
-        assert flags[world["a_flag"]] == "in_behandeling"  # the form's status, not "closed"
+        assert flags[world["a_flag"]] == "in_progress"  # the form's status, not "closed"
         assert flags[world["b_flag"]] != "closed"
         key = db.session.execute(select(ApiKey).where(ApiKey.name == "Gemeente extra")).scalar_one()
         assert (key.municipality_id, key.organisation_id) == (world["m1"], None)

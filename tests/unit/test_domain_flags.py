@@ -10,10 +10,12 @@ from portal.domain.errors import Problem
 from portal.domain.flags import (
     CLOSED_STATUSES,
     FLAG_STATUSES,
+    LEGACY_STATUSES,
     OPEN_STATUSES,
     OUTCOMES,
     TARGET_STATUSES,
     TRANSITIONS,
+    from_legacy,
     is_closed,
     is_open,
     transition_problem,
@@ -32,29 +34,29 @@ NEEDS_OUTCOME = "needs outcome"
 ALLOWED = None
 ANSWERS: dict[tuple[str, str], str | None] = {
     ("open", "open"): "flag.status_unknown",
-    ("open", "in_behandeling"): ALLOWED,
-    ("open", "afgehandeld"): "flag.not_started",
-    ("open", "geseponeerd"): "flag.not_started",
+    ("open", "in_progress"): ALLOWED,
+    ("open", "resolved"): "flag.not_started",
+    ("open", "dismissed"): "flag.not_started",
     ("open", UNKNOWN): "flag.status_unknown",
-    ("in_behandeling", "open"): "flag.status_unknown",
-    ("in_behandeling", "in_behandeling"): "flag.transition",
-    ("in_behandeling", "afgehandeld"): NEEDS_OUTCOME,
-    ("in_behandeling", "geseponeerd"): NEEDS_OUTCOME,
-    ("in_behandeling", UNKNOWN): "flag.status_unknown",
-    ("afgehandeld", "open"): "flag.status_unknown",
-    ("afgehandeld", "in_behandeling"): "flag.closed",
-    ("afgehandeld", "afgehandeld"): "flag.closed",
-    ("afgehandeld", "geseponeerd"): "flag.closed",
-    ("afgehandeld", UNKNOWN): "flag.status_unknown",
-    ("geseponeerd", "open"): "flag.status_unknown",
-    ("geseponeerd", "in_behandeling"): "flag.closed",
-    ("geseponeerd", "afgehandeld"): "flag.closed",
-    ("geseponeerd", "geseponeerd"): "flag.closed",
-    ("geseponeerd", UNKNOWN): "flag.status_unknown",
+    ("in_progress", "open"): "flag.status_unknown",
+    ("in_progress", "in_progress"): "flag.transition",
+    ("in_progress", "resolved"): NEEDS_OUTCOME,
+    ("in_progress", "dismissed"): NEEDS_OUTCOME,
+    ("in_progress", UNKNOWN): "flag.status_unknown",
+    ("resolved", "open"): "flag.status_unknown",
+    ("resolved", "in_progress"): "flag.closed",
+    ("resolved", "resolved"): "flag.closed",
+    ("resolved", "dismissed"): "flag.closed",
+    ("resolved", UNKNOWN): "flag.status_unknown",
+    ("dismissed", "open"): "flag.status_unknown",
+    ("dismissed", "in_progress"): "flag.closed",
+    ("dismissed", "resolved"): "flag.closed",
+    ("dismissed", "dismissed"): "flag.closed",
+    ("dismissed", UNKNOWN): "flag.status_unknown",
     (UNKNOWN, "open"): "flag.status_unknown",
-    (UNKNOWN, "in_behandeling"): "flag.transition",
-    (UNKNOWN, "afgehandeld"): "flag.transition",
-    (UNKNOWN, "geseponeerd"): "flag.transition",
+    (UNKNOWN, "in_progress"): "flag.transition",
+    (UNKNOWN, "resolved"): "flag.transition",
+    (UNKNOWN, "dismissed"): "flag.transition",
     (UNKNOWN, UNKNOWN): "flag.status_unknown",
 }
 
@@ -84,7 +86,7 @@ def test_transition_answer(current: str, target: str, outcome: str | None) -> No
 
 
 def test_no_longer_applies_is_not_an_inspectors_outcome() -> None:
-    problem = transition_problem("in_behandeling", "afgehandeld", "no_longer_applies")
+    problem = transition_problem("in_progress", "resolved", "no_longer_applies")
     assert problem == Problem("outcome", "flag.outcome_required")
 
 
@@ -101,3 +103,20 @@ def test_every_step_in_the_table_is_allowed_with_an_outcome() -> None:
         for target in targets:
             assert transition_problem(current, target, "compliant") is None
     assert not set(TRANSITIONS) & set(CLOSED_STATUSES)  # a closed flag never moves
+
+
+def test_the_old_dutch_values_map_to_the_english_ones() -> None:
+    assert dict(LEGACY_STATUSES) == {
+        "in_behandeling": "in_progress",
+        "afgehandeld": "resolved",
+        "geseponeerd": "dismissed",
+    }
+    assert [from_legacy(s) for s in ("open", "in_behandeling", "afgehandeld", "geseponeerd")] == [
+        "open",
+        "in_progress",
+        "resolved",
+        "dismissed",
+    ]
+    assert from_legacy(UNKNOWN) == UNKNOWN
+    assert from_legacy("resolved") == "resolved"
+    assert not set(LEGACY_STATUSES) & set(FLAG_STATUSES)

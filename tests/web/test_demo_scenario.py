@@ -121,7 +121,7 @@ def test_demo_housing_provider_renews_an_expiring_permit_and_the_flag_resolves(
     assert approved.status_code == 302
     with app.app_context():
         flag = db.session.execute(select(Flag).where(Flag.address_id == address_id)).scalar_one()
-        assert flag.status == "afgehandeld"
+        assert flag.status == "resolved"
         maxima = sorted(
             db.session.execute(
                 select(Permit.max_occupants).where(Permit.address_id == address_id)

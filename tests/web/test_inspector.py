@@ -101,7 +101,7 @@ def test_a_flag_of_another_municipality_is_never_shown_counted_exported_or_chang
     foreign_id = declare(app, town["a"], town["foreign"], 9)
     inspector = login_as("inspector", municipality=town["utrecht"])
 
-    for status in ("current", "open", "in_behandeling", "closed", "all"):
+    for status in ("current", "open", "in_progress", "closed", "all"):
         page = client.get(f"/inspectie/signalen?status={status}").get_data(as_text=True)
         assert "Havenstraat" not in page and f"/signalen/{foreign_id}" not in page
     assert "Oudegracht" in client.get("/inspectie/signalen").get_data(as_text=True)
@@ -115,7 +115,7 @@ def test_a_flag_of_another_municipality_is_never_shown_counted_exported_or_chang
     posts = {
         "notitie": {"text": "gezien"},
         "toewijzen": {"assignee": str(inspector.id)},
-        "status": {"to_status": "in_behandeling"},
+        "status": {"to_status": "in_progress"},
     }
     for action, data in posts.items():
         response = client.post(f"/inspectie/signalen/{foreign_id}/{action}", data=data)
@@ -148,10 +148,10 @@ def test_a_municipal_admin_works_the_inbox_too(
     login_as("municipal_admin", municipality=town["utrecht"])
     assert "Oudegracht" in client.get("/inspectie/signalen").get_data(as_text=True)
     response = client.post(
-        f"/inspectie/signalen/{flag_id}/status", data={"to_status": "in_behandeling"}
+        f"/inspectie/signalen/{flag_id}/status", data={"to_status": "in_progress"}
     )
     assert response.status_code == 303
-    assert flag_row(app, flag_id).status == "in_behandeling"
+    assert flag_row(app, flag_id).status == "in_progress"
 
 
 # --- the inbox ---------------------------------------------------------------------------------
@@ -194,7 +194,7 @@ def test_inbox_filters_by_status_reason_and_assignee(
     )
     inspector = login_as("inspector", municipality=town["utrecht"])
     client.post(f"/inspectie/signalen/{area_id}/toewijzen", data={"assignee": str(inspector.id)})
-    client.post(f"/inspectie/signalen/{area_id}/status", data={"to_status": "in_behandeling"})
+    client.post(f"/inspectie/signalen/{area_id}/status", data={"to_status": "in_progress"})
 
     def streets(query: str) -> set[str]:
         page = client.get(f"/inspectie/signalen?{query}").get_data(as_text=True)
@@ -202,7 +202,7 @@ def test_inbox_filters_by_status_reason_and_assignee(
 
     assert streets("") == {"Oudegracht", "Lange Nieuwstraat"}
     assert streets("status=open") == {"Oudegracht"}
-    assert streets("status=in_behandeling") == {"Lange Nieuwstraat"}
+    assert streets("status=in_progress") == {"Lange Nieuwstraat"}
     assert streets("status=closed") == set()
     assert streets("reason=over_limit") == {"Lange Nieuwstraat"}
     assert streets("reason=permit_required") == {"Oudegracht", "Lange Nieuwstraat"}
@@ -320,9 +320,9 @@ def test_assign_start_close_and_the_history(
 
     assert client.post(f"{base}/toewijzen", data={"assignee": str(colleague.id)}).status_code == 303
     assert client.post(f"{base}/toewijzen", data={"assignee": str(inspector.id)}).status_code == 303
-    assert client.post(f"{base}/status", data={"to_status": "in_behandeling"}).status_code == 303
+    assert client.post(f"{base}/status", data={"to_status": "in_progress"}).status_code == 303
     response = client.post(
-        f"{base}/status", data={"to_status": "afgehandeld", "outcome": "enforcement_started"}
+        f"{base}/status", data={"to_status": "resolved", "outcome": "enforcement_started"}
     )
     assert response.status_code == 303
     page = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -330,7 +330,7 @@ def test_assign_start_close_and_the_history(
 
     flag = flag_row(app, flag_id)
     assert (flag.status, flag.outcome, flag.assignee_user_id) == (
-        "afgehandeld",
+        "resolved",
         "enforcement_started",
         inspector.id,
     )
@@ -360,28 +360,28 @@ def test_closing_without_an_outcome_and_changing_a_closed_flag_are_refused(
     login_as("inspector", municipality=town["utrecht"])
     base = f"/inspectie/signalen/{flag_id}"
 
-    page = client.post(f"{base}/status", data={"to_status": "afgehandeld", "outcome": "warning"})
+    page = client.post(f"{base}/status", data={"to_status": "resolved", "outcome": "warning"})
     assert "Start handling the signal first." in page.get_data(as_text=True)
-    client.post(f"{base}/status", data={"to_status": "in_behandeling"})
-    response = client.post(f"{base}/status", data={"to_status": "geseponeerd"})
+    client.post(f"{base}/status", data={"to_status": "in_progress"})
+    response = client.post(f"{base}/status", data={"to_status": "dismissed"})
     assert response.status_code == 200
     text = response.get_data(as_text=True)
     assert "Choose the outcome of the inspection to close the signal." in text
     assert 'role="alert"' in text
-    assert flag_row(app, flag_id).status == "in_behandeling"
+    assert flag_row(app, flag_id).status == "in_progress"
 
-    client.post(f"{base}/status", data={"to_status": "geseponeerd", "outcome": "unfounded"})
+    client.post(f"{base}/status", data={"to_status": "dismissed", "outcome": "unfounded"})
     assert (flag_row(app, flag_id).status, flag_row(app, flag_id).outcome) == (
-        "geseponeerd",
+        "dismissed",
         "unfounded",
     )
     for data in (
-        {"to_status": "in_behandeling"},
-        {"to_status": "afgehandeld", "outcome": "warning"},
+        {"to_status": "in_progress"},
+        {"to_status": "resolved", "outcome": "warning"},
     ):
         text = client.post(f"{base}/status", data=data).get_data(as_text=True)
         assert "This signal is closed." in text
-    assert flag_row(app, flag_id).status == "geseponeerd"
+    assert flag_row(app, flag_id).status == "dismissed"
 
 
 def test_notes_are_kept_and_shown_as_literal_text(
@@ -463,7 +463,7 @@ def test_every_form_on_the_dossier_carries_a_csrf_token_and_a_post_without_one_i
     for action, data in (
         ("notitie", {"text": "zonder token"}),
         ("toewijzen", {"assignee": str(inspector.id)}),
-        ("status", {"to_status": "in_behandeling"}),
+        ("status", {"to_status": "in_progress"}),
     ):
         assert protected.post(f"{base}/{action}", data=data).status_code == 400, action
     assert events_by(app, inspector) == []

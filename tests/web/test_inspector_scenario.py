@@ -93,15 +93,15 @@ def test_inspector_works_a_flag_and_a_new_breach_reopens_it_with_an_alert(
     assert inspector.post(
         f"/inspectie/signalen/{flag_id}/toewijzen", data={"assignee": str(me)}
     ).status_code in (302, 303)
-    inspector.post(f"/inspectie/signalen/{flag_id}/status", data={"to_status": "in_behandeling"})
+    inspector.post(f"/inspectie/signalen/{flag_id}/status", data={"to_status": "in_progress"})
     response = inspector.post(
         f"/inspectie/signalen/{flag_id}/status",
-        data={"to_status": "afgehandeld", "outcome": "warning"},
+        data={"to_status": "resolved", "outcome": "warning"},
     )
     assert response.status_code in (302, 303)
     with app.app_context():
         flag = db.session.get(Flag, flag_id)
-        assert (flag.status, flag.outcome) == ("afgehandeld", "warning")
+        assert (flag.status, flag.outcome) == ("resolved", "warning")
 
     # Deliver what is pending so far, then watch for the reopening alert only.
     with socket.socket() as s:

@@ -420,7 +420,7 @@ def test_approval_resolves_the_flag_at_the_address(
         data={"valid_from": clock.today().isoformat(), "max_occupants": "10"},
     )
     with app.app_context():
-        assert db.session.execute(select(Flag.status)).scalar_one() == "afgehandeld"
+        assert db.session.execute(select(Flag.status)).scalar_one() == "resolved"
 
 
 def test_with_csrf_on_a_5_mb_plus_one_upload_still_reaches_the_form(

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Response, request
 
 from portal.domain.errors import Problem
+from portal.domain.flags import from_legacy
 from portal.extensions import db
 from portal.models import ApiKey, Flag, User
 from portal.services import inspection
@@ -66,7 +67,8 @@ def flag_json(flag: Flag) -> dict[str, Any]:
 def list_flags() -> Response:
     key = municipal_key()
     problems: list[Problem] = []
-    status = request.args.get("status", "current")
+    # The Dutch names (in_behandeling, …) are deprecated and accepted until v2.
+    status = from_legacy(request.args.get("status", "current"))
     if status not in inspection.STATUS_FILTERS:
         problems.append(Problem("status", "query.value"))
     page, per_page = page_args(problems)
@@ -87,6 +89,8 @@ def update_flag(flag_id: int) -> Response:
     data = json_object()
     fields = Fields(data, ("status", "outcome", "assignee", "note"))
     status = fields.text("status")
+    if status is not None:
+        status = from_legacy(status)  # the Dutch names are deprecated, accepted until v2
     outcome = fields.text("outcome")
     assignee = fields.integer("assignee")
     note = fields.text("note")

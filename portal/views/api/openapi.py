@@ -11,11 +11,12 @@ from typing import Any
 from flask import Response
 
 from portal.domain.declarations import END_REASONS, MAX_OCCUPANTS
+from portal.domain.flags import FLAG_STATUSES, LEGACY_STATUSES
 from portal.services import inspection
 from portal.views.api import bp
 from portal.views.api.io import json_response
 
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -24,6 +25,23 @@ def _ref(name: str) -> dict[str, str]:
 
 def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _with_legacy_statuses(values: tuple[str, ...]) -> dict[str, Any]:
+    """``values``, and the Dutch names of the statuses among them, accepted until v2."""
+    legacy = [old for old, new in LEGACY_STATUSES.items() if new in values]
+    return {
+        "anyOf": [
+            {"enum": list(values)},
+            {
+                "enum": legacy,
+                "deprecated": True,
+                "description": "Deprecated Dutch names, accepted until API v2: "
+                + ", ".join(f"{old} = {LEGACY_STATUSES[old]}" for old in legacy)
+                + ". Answers always use the English names.",
+            },
+        ]
+    }
 
 
 STRING_OR_NULL = {"type": ["string", "null"]}
@@ -303,7 +321,7 @@ SCHEMAS: dict[str, Any] = {
         "required": ["id", "status", "reasons", "occupants", "address"],
         "properties": {
             "id": {"type": "integer"},
-            "status": {"enum": ["open", "in_behandeling", "afgehandeld", "geseponeerd"]},
+            "status": {"enum": list(FLAG_STATUSES)},
             "reasons": {"type": "array", "items": {"type": "string"}},
             "period_start": DATE,
             "period_end": DATE_OR_NULL,
@@ -334,10 +352,10 @@ SCHEMAS: dict[str, Any] = {
         "additionalProperties": False,
         "description": "At least one of status, assignee, note. Applied together or not at all.",
         "properties": {
-            "status": {"enum": list(inspection.TARGET_STATUSES)},
+            "status": _with_legacy_statuses(inspection.TARGET_STATUSES),
             "outcome": {
                 "enum": list(inspection.CLOSING_OUTCOMES),
-                "description": "Required when closing (afgehandeld, geseponeerd).",
+                "description": "Required when closing (resolved, dismissed).",
             },
             "assignee": {"type": ["integer", "null"], "description": "An inspector's user id"},
             "note": {"type": "string", "maxLength": inspection.NOTE_MAX_LENGTH},
@@ -530,7 +548,10 @@ PATHS: dict[str, Any] = {
                 {
                     "name": "status",
                     "in": "query",
-                    "schema": {"enum": list(inspection.STATUS_FILTERS), "default": "current"},
+                    "schema": {
+                        **_with_legacy_statuses(inspection.STATUS_FILTERS),
+                        "default": "current",
+                    },
                 },
                 *PAGE,
             ],
@@ -627,7 +648,9 @@ def document() -> dict[str, Any]:
                 "the URL. Every POST that "
                 "files needs an `Idempotency-Key` header: a repeat with the same key and body "
                 "replays the first response. Errors are application/problem+json (RFC 9457) "
-                "with `errors: [{field, code, message}]`."
+                "with `errors: [{field, code, message}]`. Since 1.1.0 flag statuses are English "
+                "(open, in_progress, resolved, dismissed); the Dutch in_behandeling, afgehandeld "
+                "and geseponeerd are still accepted on input, deprecated, until v2."
             ),
         },
         "servers": [{"url": "/api/v1"}],
