@@ -10,10 +10,10 @@ from portal.extensions import db
 from portal.messages import message
 from portal.models import OutboxMessage, User
 from portal.notifications.sender import retry_message, troubled_messages
-from portal.services.errors import Refused
 from portal.services.queries import municipalities_with_address_counts, scope_of, scoped
 from portal.views.guards import gate
 from portal.views.pagination import paginate
+from portal.views.transaction import commit_point
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
 gate(bp, "system_admin")
@@ -45,13 +45,11 @@ def outbox_retry(message_id: int) -> object:
     mail = db.session.get(OutboxMessage, message_id)
     if mail is None:
         abort(404)
-    try:
+    with commit_point() as outcome:
         retry_message(mail, current_user)
-    except Refused as exc:
-        db.session.rollback()
-        flash(message(exc.problems[0].code), "error")
+    if outcome.refused:
+        flash(message(outcome.refused.problems[0].code), "error")
     else:
-        db.session.commit()
         flash(
             _("The message to %(recipient)s will be sent again.", recipient=mail.recipient),
             "success",

@@ -14,10 +14,10 @@ from portal.extensions import db
 from portal.forms.regions import RegionForm
 from portal.messages import message
 from portal.models import Region
-from portal.services.errors import Refused
 from portal.services.queries import get_scoped_or_404, scope_of
 from portal.services.regions import agreement_in_force, parse_codes, save_region
 from portal.views.admin import bp
+from portal.views.transaction import commit_point
 
 
 def _regions() -> list[Region]:
@@ -29,7 +29,7 @@ def _regions() -> list[Region]:
 
 
 def _save(form: RegionForm, region: Region | None) -> Region | None:
-    try:
+    with commit_point() as outcome:
         saved = save_region(
             current_user,
             region,
@@ -37,9 +37,8 @@ def _save(form: RegionForm, region: Region | None) -> Region | None:
             form.agreed_on.data,
             parse_codes(form.municipalities.data or ""),
         )
-    except Refused as exc:
-        db.session.rollback()
-        for problem in exc.problems:  # the codes that are wrong follow the reason
+    if outcome.refused:
+        for problem in outcome.refused.problems:  # the codes that are wrong follow the reason
             field = getattr(form, problem.field, None)
             text = message(problem.code) + (f" {problem.detail}" if problem.detail else "")
             if field is not None:
@@ -47,7 +46,6 @@ def _save(form: RegionForm, region: Region | None) -> Region | None:
             else:
                 form.form_errors.append(text)
         return None
-    db.session.commit()
     return saved
 
 

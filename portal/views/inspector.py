@@ -16,7 +16,6 @@ from wtforms.fields.choices import SelectChoice
 from portal import clock
 from portal.domain.address import normalise_postcode
 from portal.domain.errors import InvalidValue
-from portal.extensions import db
 from portal.forms import apply_refusal
 from portal.forms.inspector import (
     AlertSettingsForm,
@@ -27,10 +26,10 @@ from portal.forms.inspector import (
 )
 from portal.models import Address, Flag, Municipality
 from portal.services import inspection
-from portal.services.errors import Refused
 from portal.services.queries import get_scoped_or_404, scope_of, scoped
 from portal.views.guards import gate
 from portal.views.pagination import paginate
+from portal.views.transaction import commit_point
 
 bp = Blueprint("inspector", __name__, url_prefix="/inspectie")
 gate(bp, "inspector", "municipal_admin")
@@ -80,8 +79,8 @@ def inbox() -> str:
 @bp.get("/signalen/export.csv")
 def inbox_export() -> Response:
     filters = inspection.InboxFilter.from_args(request.args)
-    data = inspection.export_inbox(scope_of(current_user), current_user, filters)
-    db.session.commit()
+    with commit_point():  # the export is audited
+        data = inspection.export_inbox(scope_of(current_user), current_user, filters)
     filename = f"signalen-{clock.today().isoformat()}.csv"
     return Response(
         data,
@@ -118,14 +117,12 @@ def _change(
     """Validate ``form``, run ``action``, commit and go back to the dossier; or show why not."""
     flag = inspection.get_flag(flag_id, scope_of(current_user))
     if form.validate_on_submit():
-        try:
+        with commit_point() as outcome:
             action()
-        except Refused as exc:
-            db.session.rollback()
-            apply_refusal(form, exc)
+        if outcome.refused:
+            apply_refusal(form, outcome.refused)
             flash(_("Nothing was changed. See the message at the form."), "error")
         else:
-            db.session.commit()
             flash(done, "success")
             return redirect(url_for("inspector.flag", flag_id=flag_id), 303)
     return _dossier_page(flag, **{name: form})
@@ -187,13 +184,11 @@ def flag_status(flag_id: int) -> object:
 def alert_settings() -> object:
     form = AlertSettingsForm(alert_mode=current_user.alert_mode)
     if form.validate_on_submit():
-        try:
+        with commit_point() as outcome:
             inspection.set_alert_mode(current_user, form.alert_mode.data)
-        except Refused as exc:
-            db.session.rollback()
-            apply_refusal(form, exc)
+        if outcome.refused:
+            apply_refusal(form, outcome.refused)
         else:
-            db.session.commit()
             flash(_("Your alert settings have been saved."), "success")
             return redirect(url_for("inspector.alert_settings"), 303)
     return render_template("inspector/alert_settings.html", form=form)

@@ -13,7 +13,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import clock
-from portal.extensions import db
 from portal.models import Municipality, Region
 from portal.presentation.exports import excel_csv
 from portal.presentation.spreadsheets import workbook
@@ -27,6 +26,7 @@ from portal.services.statistics import (
     regional_table,
 )
 from portal.views.inspector import bp
+from portal.views.transaction import commit_point
 
 # The page lists the most widely spread organisations; the CSV has them all.
 ORGANISATIONS_SHOWN = 50
@@ -55,14 +55,14 @@ def region() -> str:
         else []
     )
     if sharing:
-        audit.record(
-            "region.organisations_viewed",
-            actor=current_user,
-            object_type="region",
-            object_id=region.id,
-            detail=f"rows={len(spread)}",
-        )
-        db.session.commit()
+        with commit_point():
+            audit.record(
+                "region.organisations_viewed",
+                actor=current_user,
+                object_type="region",
+                object_id=region.id,
+                detail=f"rows={len(spread)}",
+            )
     chart = month_bars(
         figures.months,
         [f.occupants for f in figures.region],
@@ -106,14 +106,14 @@ def _export_table() -> tuple[str, list[str], list[list[object]]]:
     region, members = _region()
     figures = regional_figures(members, clock.today())
     header, rows = regional_table(figures, region.name)
-    audit.record(
-        "region.export",
-        actor=current_user,
-        object_type="region",
-        object_id=region.id,
-        detail=f"rows={len(rows)}",
-    )
-    db.session.commit()
+    with commit_point():
+        audit.record(
+            "region.export",
+            actor=current_user,
+            object_type="region",
+            object_id=region.id,
+            detail=f"rows={len(rows)}",
+        )
     return region.name, header, rows
 
 
@@ -146,14 +146,14 @@ def region_organisations_csv() -> Response:
     if not agreement_in_force(region, today):
         abort(404)
     spread = organisations_across([m.id for m in members], today)
-    audit.record(
-        "region.organisations_export",
-        actor=current_user,
-        object_type="region",
-        object_id=region.id,
-        detail=f"rows={len(spread)}",
-    )
-    db.session.commit()
+    with commit_point():
+        audit.record(
+            "region.organisations_export",
+            actor=current_user,
+            object_type="region",
+            object_id=region.id,
+            detail=f"rows={len(spread)}",
+        )
     header = [
         _("Organisation"),
         _("KvK number"),

@@ -9,7 +9,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import clock
-from portal.extensions import db
 from portal.forms import apply_refusal
 from portal.forms.municipal import (
     DeactivateForm,
@@ -22,10 +21,10 @@ from portal.forms.municipal import (
 from portal.messages import message
 from portal.models import Municipality, User
 from portal.services import municipal_admin
-from portal.services.errors import Refused
 from portal.services.municipalities import default_policy, policy_for
 from portal.services.queries import get_scoped_or_404, scope_of
 from portal.views.guards import gate
+from portal.views.transaction import commit_point
 
 bp = Blueprint("municipal", __name__, url_prefix="/gemeente")
 gate(bp, "municipal_admin")
@@ -60,13 +59,11 @@ def policy() -> object:
     prefill = municipal_admin.policy_form_data(overview, request.args.get("vanaf"))
     form = PolicyForm(data=prefill, defaults=overview.defaults)
     if form.validate_on_submit():
-        try:
+        with commit_point() as outcome:
             row = municipal_admin.set_policy(current_user, form.draft(), replace=form.replace.data)
-        except Refused as exc:
-            db.session.rollback()
-            apply_policy_refusal(form, exc)
+        if outcome.refused:
+            apply_policy_refusal(form, outcome.refused)
         else:
-            db.session.commit()
             when = format_date(row.effective_from, "d MMMM y")
             flash(_("The new policy applies from %(date)s.", date=when), "success")
             return redirect(url_for("municipal.policy"))
@@ -83,13 +80,11 @@ def users() -> str:
 def invite() -> object:
     form = InviteForm()
     if form.validate_on_submit():
-        try:
+        with commit_point() as outcome:
             user = municipal_admin.invite_user(current_user, form.email.data or "", form.role.data)
-        except Refused as exc:
-            db.session.rollback()
-            apply_refusal(form, exc)
+        if outcome.refused:
+            apply_refusal(form, outcome.refused)
         else:
-            db.session.commit()
             flash(_("An invitation has been sent to %(email)s.", email=user.email), "success")
             return redirect(url_for("municipal.users"))
     return render_template("municipal/invite.html", form=form)
@@ -101,13 +96,11 @@ def deactivate(user_id: int) -> object:
         abort(400)
     target = get_scoped_or_404(User, user_id, scope_of(current_user))
     myself = target.id == current_user.id
-    try:
+    with commit_point() as outcome:
         municipal_admin.deactivate_user(current_user, target)
-    except Refused as exc:
-        db.session.rollback()
-        flash(message(exc.problems[0].code), "error")
+    if outcome.refused:
+        flash(message(outcome.refused.problems[0].code), "error")
         return redirect(url_for("municipal.users"))
-    db.session.commit()
     flash(
         _("%(email)s has been deactivated and can no longer log in.", email=target.email), "success"
     )

@@ -13,15 +13,14 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from portal import clock
-from portal.extensions import db
 from portal.forms import apply_refusal
 from portal.forms.permit_applications import ApproveForm, QuestionForm, RejectForm
 from portal.models import PermitApplication, PermitDocument
 from portal.services import permit_applications as service
-from portal.services.errors import Refused
 from portal.services.queries import get_scoped_or_404, scope_of
 from portal.views.downloads import document_download
 from portal.views.municipal import bp
+from portal.views.transaction import commit_point
 
 
 @bp.context_processor
@@ -75,13 +74,11 @@ def _decide(
     form: FlaskForm, item: PermitApplication, act: Callable[[], object], done: str
 ) -> object | None:
     """Run one decision: commit and go back to the application, or show the refusal (None)."""
-    try:
+    with commit_point() as outcome:
         act()
-    except Refused as exc:
-        db.session.rollback()
-        apply_refusal(form, exc, {"application": ""})
+    if outcome.refused:
+        apply_refusal(form, outcome.refused, {"application": ""})
         return None
-    db.session.commit()
     flash(done, "success")
     return redirect(url_for("municipal.application", application_id=item.id))
 

@@ -14,7 +14,6 @@ from flask_login import current_user
 
 from portal import clock
 from portal.domain.permits import permit_state, permit_types_of
-from portal.extensions import db
 from portal.forms import apply_refusal
 from portal.forms.permits import (
     ImportForm,
@@ -26,11 +25,11 @@ from portal.forms.permits import (
 from portal.messages import message
 from portal.models import Municipality, Permit
 from portal.services import permit_register
-from portal.services.errors import Refused
 from portal.services.imports import ImportReport
 from portal.services.queries import get_scoped_or_404, scope_of
 from portal.views.municipal import bp
 from portal.views.pagination import paginate
+from portal.views.transaction import commit_point, roll_back
 
 
 def _state(permit: Permit) -> str:
@@ -74,13 +73,11 @@ def permit_new() -> object:
     form = PermitForm()
     form.set_types(permit_types_of(_municipality().permit_types))
     if form.validate_on_submit():
-        try:
+        with commit_point() as outcome:
             permit = permit_register.create_permit(current_user, form.fields())
-        except Refused as exc:
-            db.session.rollback()
-            apply_refusal(form, exc)
+        if outcome.refused:
+            apply_refusal(form, outcome.refused)
         else:
-            db.session.commit()
             flash(
                 _("Permit %(reference)s has been registered.", reference=permit.decision_reference),
                 "success",
@@ -99,14 +96,12 @@ def permit(permit_id: int) -> object:
         flash(message("permit.revoked"), "error")
         return redirect(url_for("municipal.permit", permit_id=permit.id))
     if form.validate_on_submit():
-        try:
+        with commit_point() as outcome:
             changed = permit_register.update_permit(current_user, permit, form.fields())
-        except Refused as exc:
-            db.session.rollback()
+        if outcome.refused:
             permit = get_scoped_or_404(Permit, permit_id, scope_of(current_user))
-            apply_refusal(form, exc)
+            apply_refusal(form, outcome.refused)
         else:
-            db.session.commit()
             if changed:
                 flash(_("The permit has been changed."), "success")
             else:
@@ -123,14 +118,12 @@ def permit_revoke(permit_id: int) -> object:
         flash(message("permit.already_revoked"), "info")
         return redirect(url_for("municipal.permit", permit_id=permit.id))
     if form.validate_on_submit():
-        try:
+        with commit_point() as outcome:
             permit_register.revoke_permit(current_user, permit, form.reason.data or "")
-        except Refused as exc:
-            db.session.rollback()
+        if outcome.refused:
             permit = get_scoped_or_404(Permit, permit_id, scope_of(current_user))
-            apply_refusal(form, exc)
+            apply_refusal(form, outcome.refused)
         else:
-            db.session.commit()
             flash(
                 _(
                     "Permit %(reference)s has been revoked. The address is now judged without it.",
@@ -154,30 +147,28 @@ def permits_import() -> object:
         if not data:
             form.file.errors = [_("Choose a CSV file to import.")]
         else:
-            try:
+            with commit_point() as outcome:
                 report = permit_register.import_for_admin(current_user, data)
-            except Refused as exc:
-                db.session.rollback()
+                if report.rejected:
+                    roll_back()  # all or nothing: a file with a rejected row stores nothing
+            if outcome.refused:
                 # The file's problems (encoding, missing columns) with their detail, at the field.
                 form.file.errors = [
-                    message(p.code) + (f" ({p.detail})" if p.detail else "") for p in exc.problems
+                    message(p.code) + (f" ({p.detail})" if p.detail else "")
+                    for p in outcome.refused.problems
                 ]
-            else:
-                if report.rejected:
-                    db.session.rollback()
-                else:
-                    db.session.commit()
-                    flash(
-                        _(
-                            "Permits imported: %(inserted)s new, %(updated)s changed, "
-                            "%(unchanged)s unchanged.",
-                            inserted=report.inserted,
-                            updated=report.updated,
-                            unchanged=report.unchanged,
-                        ),
-                        "success",
-                    )
-                    return redirect(url_for("municipal.permits"))
+            elif report is not None and not report.rejected:
+                flash(
+                    _(
+                        "Permits imported: %(inserted)s new, %(updated)s changed, "
+                        "%(unchanged)s unchanged.",
+                        inserted=report.inserted,
+                        updated=report.updated,
+                        unchanged=report.unchanged,
+                    ),
+                    "success",
+                )
+                return redirect(url_for("municipal.permits"))
     return _import_page(form, report)
 
 
@@ -198,13 +189,11 @@ def permit_types() -> object:
     current = {"permit_types": permit_types_of(municipality.permit_types)}
     form = PermitTypesForm() if request.method == "POST" else PermitTypesForm(data=current)
     if form.validate_on_submit():
-        try:
+        with commit_point() as outcome:
             permit_register.set_permit_types(current_user, form.permit_types.data or [])
-        except Refused as exc:
-            db.session.rollback()
-            apply_refusal(form, exc)
+        if outcome.refused:
+            apply_refusal(form, outcome.refused)
         else:
-            db.session.commit()
             flash(_("The kinds of permit have been saved."), "success")
             return redirect(url_for("municipal.permit_types"))
     return render_template("municipal/permit_types.html", form=form)
