@@ -175,6 +175,96 @@ class _LineParser:
         return nummeraanduiding, values
 
 
+def _municipality_ids() -> dict[str, int]:
+    """Municipality code → id, for every municipality the portal knows."""
+    rows = db.session.execute(select(Municipality.code, Municipality.id))
+    return {code: ident for code, ident in rows}
+
+
+def _register_by_nummeraanduiding() -> dict[str, tuple[int, tuple[Any, ...]]]:
+    """The register read once: nummeraanduiding → (id, values in ``_FIELDS`` order)."""
+    addresses = Address.__table__
+    rows = db.session.execute(
+        select(
+            addresses.c.nummeraanduiding_id,
+            addresses.c.id,
+            *(addresses.c[name] for name in _FIELDS),
+        ).where(addresses.c.nummeraanduiding_id.is_not(None))
+    )
+    return {row[0]: (row[1], tuple(row[2:])) for row in rows}
+
+
+class _Duplicates:
+    """The first line of each nummeraanduiding and each address (number, letter, addition,
+    postcode) in the file; a later line with either is refused."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.addresses: dict[tuple[Any, ...], int] = {}
+
+    def check(self, line: int, nummeraanduiding: str, values: tuple[Any, ...]) -> None:
+        first = self.ids.get(nummeraanduiding)
+        if first is not None:
+            raise _Rejected("duplicate_in_file", f"nummeraanduiding as on line {first}")
+        key = values[2:6]  # house number, letter, addition, postcode
+        first = self.addresses.get(key)
+        if first is not None:
+            raise _Rejected("duplicate_in_file", f"address as on line {first}")
+        self.ids[nummeraanduiding] = line
+        self.addresses[key] = line
+
+
+class _Writer:
+    """Inserts and updates of address rows, written with one statement per ``BATCH_SIZE``."""
+
+    def __init__(self, report: ImportReport) -> None:
+        self.report = report
+        self.now = clock.now()
+        self.inserts: list[dict[str, Any]] = []
+        self.updates: list[dict[str, Any]] = []
+        table = Address.__table__
+        self.update_by_id = update(table).where(table.c.id == bindparam("row_id"))
+
+    def add(
+        self,
+        nummeraanduiding: str,
+        values: tuple[Any, ...],
+        known: tuple[int, tuple[Any, ...]] | None,
+    ) -> None:
+        """Insert a new address, update a changed one, count an unchanged one."""
+        if known is None:
+            row = dict(zip(_FIELDS, values, strict=True))
+            row.update(
+                nummeraanduiding_id=nummeraanduiding, created_at=self.now, updated_at=self.now
+            )
+            self.inserts.append(row)
+            self.report.inserted += 1
+        elif known[1] == values:
+            self.report.unchanged += 1
+        else:
+            row = dict(zip(_FIELDS, values, strict=True))
+            row.update(row_id=known[0], updated_at=self.now)
+            self.updates.append(row)
+            self.report.updated += 1
+        if len(self.inserts) >= BATCH_SIZE or len(self.updates) >= BATCH_SIZE:
+            self.write()
+
+    def write(self) -> None:
+        if self.inserts:
+            db.session.execute(insert(Address.__table__), self.inserts)
+            self.inserts.clear()
+        if self.updates:
+            db.session.execute(self.update_by_id, self.updates)
+            self.updates.clear()
+
+
+def _expire_held_addresses() -> None:
+    """Core writes bypass the identity map: reload any Address the caller already holds."""
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Address):
+            db.session.expire(obj)
+
+
 def import_addresses(source: Source) -> ImportReport:
     """Upsert a BAG-shaped CSV into the register, keyed by nummeraanduiding (caller commits).
 
@@ -183,77 +273,21 @@ def import_addresses(source: Source) -> ImportReport:
     """
     table = read_csv(source, ADDRESS_COLUMNS)
     db.session.flush()
-    addresses = Address.__table__
-    municipality_ids = {
-        code: ident
-        for code, ident in db.session.execute(select(Municipality.code, Municipality.id))
-    }
-    parser = _LineParser(table, municipality_ids)
-    # The register read once: nummeraanduiding → (id, values in _FIELDS order).
-    existing: dict[str, tuple[int, tuple[Any, ...]]] = {
-        row[0]: (row[1], tuple(row[2:]))
-        for row in db.session.execute(
-            select(
-                addresses.c.nummeraanduiding_id,
-                addresses.c.id,
-                *(addresses.c[name] for name in _FIELDS),
-            ).where(addresses.c.nummeraanduiding_id.is_not(None))
-        )
-    }
-
-    now = clock.now()
+    parser = _LineParser(table, _municipality_ids())
+    existing = _register_by_nummeraanduiding()
     report = ImportReport()
-    seen_ids: dict[str, int] = {}
-    seen_addresses: dict[tuple[Any, ...], int] = {}
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    update_by_id = update(addresses).where(addresses.c.id == bindparam("row_id"))
-
-    def write() -> None:
-        if inserts:
-            db.session.execute(insert(addresses), inserts)
-            inserts.clear()
-        if updates:
-            db.session.execute(update_by_id, updates)
-            updates.clear()
-
+    duplicates = _Duplicates()
+    writer = _Writer(report)
     for line, cells in table.lines:
         try:
             nummeraanduiding, values = parser.parse(cells)
-            first = seen_ids.get(nummeraanduiding)
-            if first is not None:
-                raise _Rejected("duplicate_in_file", f"nummeraanduiding as on line {first}")
-            key = values[2:6]  # house number, letter, addition, postcode
-            first = seen_addresses.get(key)
-            if first is not None:
-                raise _Rejected("duplicate_in_file", f"address as on line {first}")
+            duplicates.check(line, nummeraanduiding, values)
         except _Rejected as rejected:
             report.rejected.append(RejectedLine(line, rejected.code, rejected.detail))
             continue
-        seen_ids[nummeraanduiding] = line
-        seen_addresses[key] = line
-
-        known = existing.get(nummeraanduiding)
-        if known is None:
-            row = dict(zip(_FIELDS, values, strict=True))
-            row.update(nummeraanduiding_id=nummeraanduiding, created_at=now, updated_at=now)
-            inserts.append(row)
-            report.inserted += 1
-        elif known[1] == values:
-            report.unchanged += 1
-        else:
-            row = dict(zip(_FIELDS, values, strict=True))
-            row.update(row_id=known[0], updated_at=now)
-            updates.append(row)
-            report.updated += 1
-        if len(inserts) >= BATCH_SIZE or len(updates) >= BATCH_SIZE:
-            write()
-    write()
-
-    # Core writes bypass the identity map: reload any Address the caller already holds.
-    for obj in list(db.session.identity_map.values()):
-        if isinstance(obj, Address):
-            db.session.expire(obj)
+        writer.add(nummeraanduiding, values, existing.get(nummeraanduiding))
+    writer.write()
+    _expire_held_addresses()
     return report
 
 

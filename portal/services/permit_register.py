@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -501,13 +501,12 @@ def _columns(found: dict[str, int]) -> dict[str, int]:
     return indexes
 
 
-def import_permits(municipality: Municipality, source: Source, actor: User | None) -> ImportReport:
-    """Upsert the municipality's permits from a CSV, keyed by decision reference.
+_Checked = tuple[PermitValues, Address, Organisation | None]
 
-    All or nothing: when any line is bad the report lists every problem of every bad line (line
-    number, column, reason) and nothing is stored. Refused when the file is not UTF-8 CSV or a
-    column is missing. A revoked permit is not changed by an import.
-    """
+
+def _permit_lines(source: Source) -> list[tuple[int, PermitFields]]:
+    """The file's lines as (line number, fields); refused when it is not UTF-8 CSV, a column is
+    missing or it has no lines."""
     table = read_csv(source, ())
     indexes = _columns(table.columns)
     lines: list[tuple[int, PermitFields]] = []
@@ -516,73 +515,88 @@ def import_permits(municipality: Municipality, source: Source, actor: User | Non
             name: (cells[index] if index < len(cells) else "") for name, index in indexes.items()
         }
         lines.append((number, PermitFields(**raw)))
-    report = ImportReport()
     if not lines:
         raise Refused.one("file", "permit.import.empty")
+    return lines
 
-    register = _Register(municipality, [f for _, f in lines])
-    checked: list[tuple[PermitValues, Address, Organisation | None]] = []
-    first_line: dict[str, int] = {}
-    for number, f in lines:
-        existing = register.permits.get(
-            _try(normalise_decision_reference, f.decision_reference) or ""
+
+def _check_line(
+    register: _Register, number: int, f: PermitFields, first_line: dict[str, int]
+) -> tuple[_Checked | None, list[PermitLineProblem]]:
+    """One line checked against the rules, the register and the lines before it (``first_line``:
+    decision reference → the line that had it first, updated here)."""
+    existing = register.permits.get(_try(normalise_decision_reference, f.decision_reference) or "")
+    values, address, holder, problems = register.check(f, editing=existing)
+    # A revoked permit stays as it was: the same line again is fine, a change is not.
+    revoked = existing is not None and existing.status == "revoked"
+    if revoked and values is not None and address is not None:
+        assert existing is not None
+        if _differs(existing, values, address, holder):
+            problems.append(Problem("decision_reference", "permit.revoked"))
+    reference = _try(normalise_decision_reference, f.decision_reference)
+    detail = ""
+    if reference:
+        if reference in first_line:
+            problems.append(Problem("decision_reference", "duplicate_in_file"))
+            detail = f"line {first_line[reference]}"
+        else:
+            first_line[reference] = number
+    rejected = [
+        PermitLineProblem(
+            number,
+            problem.code,
+            detail if problem.code == "duplicate_in_file" else problem.detail,
+            column=COLUMNS.get(problem.field, problem.field),
         )
-        values, address, holder, problems = register.check(f, editing=existing)
-        # A revoked permit stays as it was: the same line again is fine, a change is not.
-        revoked = existing is not None and existing.status == "revoked"
-        if revoked and values is not None and address is not None:
-            assert existing is not None
-            if _differs(existing, values, address, holder):
-                problems.append(Problem("decision_reference", "permit.revoked"))
-        reference = _try(normalise_decision_reference, f.decision_reference)
-        detail = ""
-        if reference:
-            if reference in first_line:
-                problems.append(Problem("decision_reference", "duplicate_in_file"))
-                detail = f"line {first_line[reference]}"
-            else:
-                first_line[reference] = number
-        for problem in problems:
-            report.rejected.append(
-                PermitLineProblem(
-                    number,
-                    problem.code,
-                    detail if problem.code == "duplicate_in_file" else problem.detail,
-                    column=COLUMNS.get(problem.field, problem.field),
-                )
-            )
-        if not problems and values is not None and address is not None:
-            checked.append((values, address, holder))
-    if report.rejected:
-        return report  # nothing written: the file is all or nothing
+        for problem in problems
+    ]
+    if not problems and values is not None and address is not None:
+        return (values, address, holder), rejected
+    return None, rejected
 
-    touched: set[int] = set()
-    created: list[Permit] = []
-    updated: list[tuple[Permit, dict[str, object]]] = []
+
+@dataclass
+class _Written:
+    created: list[Permit] = field(default_factory=list)
+    updated: list[tuple[Permit, dict[str, object]]] = field(default_factory=list)  # with before
+    touched: set[int] = field(default_factory=set)  # address ids to judge again
+
+
+def _write_permits(
+    municipality: Municipality, register: _Register, checked: list[_Checked], report: ImportReport
+) -> _Written:
+    """Create the new permits and change the changed ones (one flush); counts the unchanged."""
+    written = _Written()
     for values, address, holder in checked:
         permit = register.permits.get(values.decision_reference)
         if permit is None:
             permit = Permit(municipality_id=municipality.id, status="valid", covers_lodging=True)
             _apply(permit, values, address, holder)
             db.session.add(permit)
-            created.append(permit)
-            touched.add(address.id)
+            written.created.append(permit)
+            written.touched.add(address.id)
             continue
         before = _snapshot(permit)
         old_address = permit.address_id
         if _apply(permit, values, address, holder):
             permit.updated_at = clock.now()
-            updated.append((permit, before))
-            touched |= {old_address, address.id}
+            written.updated.append((permit, before))
+            written.touched |= {old_address, address.id}
         else:
             report.unchanged += 1
     _flush_unique()  # one flush for the whole file; the audit events need the new ids
-    for permit in created:
+    return written
+
+
+def _record_import(
+    municipality: Municipality, actor: User | None, written: _Written, report: ImportReport
+) -> None:
+    """An audit event per created and per changed permit, and one for the import."""
+    for permit in written.created:
         _record("permit.create", actor, permit, _snapshot(permit), result="import")
-    for permit, before in updated:
+    for permit, before in written.updated:
         detail = {"permit": _snapshot(permit), "before": before}
         _record("permit.update", actor, permit, detail, result="import")
-    report.inserted, report.updated = len(created), len(updated)
     audit.record(
         "permit.import",
         actor=actor,
@@ -594,7 +608,32 @@ def import_permits(municipality: Municipality, source: Source, actor: User | Non
             {"inserted": report.inserted, "updated": report.updated, "unchanged": report.unchanged}
         ),
     )
-    reevaluation.reevaluate_addresses(touched, clock.today())
+
+
+def import_permits(municipality: Municipality, source: Source, actor: User | None) -> ImportReport:
+    """Upsert the municipality's permits from a CSV, keyed by decision reference.
+
+    All or nothing: when any line is bad the report lists every problem of every bad line (line
+    number, column, reason) and nothing is stored. Refused when the file is not UTF-8 CSV or a
+    column is missing. A revoked permit is not changed by an import.
+    """
+    lines = _permit_lines(source)
+    report = ImportReport()
+    register = _Register(municipality, [f for _, f in lines])
+    checked: list[_Checked] = []
+    first_line: dict[str, int] = {}
+    for number, f in lines:
+        good, rejected = _check_line(register, number, f, first_line)
+        report.rejected += rejected
+        if good is not None:
+            checked.append(good)
+    if report.rejected:
+        return report  # nothing written: the file is all or nothing
+
+    written = _write_permits(municipality, register, checked, report)
+    report.inserted, report.updated = len(written.created), len(written.updated)
+    _record_import(municipality, actor, written, report)
+    reevaluation.reevaluate_addresses(written.touched, clock.today())
     return report
 
 

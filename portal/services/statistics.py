@@ -157,27 +157,18 @@ def is_sealed(month: date, today: date) -> bool:
     return db.session.execute(published.limit(1)).first() is not None
 
 
-def refresh_month(month: date, today: date | None = None) -> int:
-    """Recompute the figures of ``month`` for every municipality; returns the rows written.
-
-    A month already published whose source records may have been purged (it starts more than
-    the shortest retention period of declarations and flags ago) is left as it is: 0 rows."""
-    today = today or clock.today()
-    month = first_of_month(month)
-    if is_sealed(month, today):
-        return 0
-    following = next_month(month)
-    as_of = min(following - timedelta(days=1), today)
-    start, end = _start_of(month), _start_of(following)
-    stock_end = _start_of(as_of + timedelta(days=1))
-    figures: dict[int, _Figures] = defaultdict(_Figures)
-    areas = _occupancy(as_of)
+def _add_occupancy(figures: dict[int, _Figures], areas: dict[tuple[int, str], _Figures]) -> None:
+    """Each municipality's occupancy: the sum of its postcode areas."""
     for (municipality_id, _area), part in areas.items():
         whole = figures[municipality_id]
         whole.addresses_occupied += part.addresses_occupied
         whole.occupants += part.occupants
         whole.occupants_brp_known += part.occupants_brp_known
         whole.occupants_brp_registered += part.occupants_brp_registered
+
+
+def _add_open_flags(figures: dict[int, _Figures], stock_end: datetime) -> None:
+    """The flags open at ``stock_end`` (opened before it, not closed by then), with reasons."""
     open_rows = db.session.execute(
         select(Flag.municipality_id, Flag.reasons).where(
             Flag.opened_at < stock_end,
@@ -187,6 +178,10 @@ def refresh_month(month: date, today: date | None = None) -> int:
     for municipality_id, reasons in open_rows:
         figures[municipality_id].open_flags += 1
         figures[municipality_id].reasons.update(r for r in reasons.split(",") if r)
+
+
+def _add_closed_flags(figures: dict[int, _Figures], start: datetime, end: datetime) -> None:
+    """The flags closed in [start, end), each with its days from opening to closing."""
     closed_rows = db.session.execute(
         select(Flag.municipality_id, Flag.opened_at, Flag.closed_at).where(
             Flag.closed_at >= start, Flag.closed_at < end
@@ -196,6 +191,10 @@ def refresh_month(month: date, today: date | None = None) -> int:
         assert closed_at is not None
         days = (_local_day(closed_at) - _local_day(opened_at)).days
         figures[municipality_id].close_days.append(float(days))
+
+
+def _add_filings(figures: dict[int, _Figures], start: datetime, end: datetime) -> None:
+    """The filings of [start, end), and which of them came late under the policy in force."""
     policies, fallback = _policies(), default_policy()
     filing_rows = db.session.execute(
         select(
@@ -212,49 +211,55 @@ def refresh_month(month: date, today: date | None = None) -> int:
         whole = figures[municipality_id]
         whole.filings += 1
         whole.late_filings += int(is_late(_local_day(filed_at), changed_on, policy))
+
+
+def _row(
+    municipality_id: int, area: str | None, month: date, as_of: date, f: _Figures, now: datetime
+) -> dict[str, Any]:
+    """One monthly_statistics row: the whole municipality (``area`` None), or one postcode area,
+    which has occupancy figures only."""
+    whole = area is None
+    return {
+        "municipality_id": municipality_id,
+        "month": month,
+        "postcode_area": "" if area is None else area,
+        "as_of": as_of,
+        "addresses_occupied": f.addresses_occupied,
+        "occupants": f.occupants,
+        "occupants_brp_known": f.occupants_brp_known,
+        "occupants_brp_registered": f.occupants_brp_registered,
+        "open_flags": f.open_flags if whole else 0,
+        "open_flags_by_reason": json.dumps(dict(sorted(f.reasons.items()))) if whole else "{}",
+        "flags_closed": len(f.close_days) if whole else 0,
+        "median_days_to_close": median(f.close_days) if whole else None,
+        "filings": f.filings if whole else 0,
+        "late_filings": f.late_filings if whole else 0,
+        "refreshed_at": now,
+    }
+
+
+def refresh_month(month: date, today: date | None = None) -> int:
+    """Recompute the figures of ``month`` for every municipality; returns the rows written.
+
+    A month already published whose source records may have been purged (it starts more than
+    the shortest retention period of declarations and flags ago) is left as it is: 0 rows."""
+    today = today or clock.today()
+    month = first_of_month(month)
+    if is_sealed(month, today):
+        return 0
+    following = next_month(month)
+    as_of = min(following - timedelta(days=1), today)
+    start, end = _start_of(month), _start_of(following)
+    figures: dict[int, _Figures] = defaultdict(_Figures)
+    areas = _occupancy(as_of)
+    _add_occupancy(figures, areas)
+    _add_open_flags(figures, stock_end=_start_of(as_of + timedelta(days=1)))
+    _add_closed_flags(figures, start, end)
+    _add_filings(figures, start, end)
     db.session.execute(delete(MonthlyStatistic).where(MonthlyStatistic.month == month))
     now = clock.now()
-    rows: list[dict[str, Any]] = []
-    for municipality_id, f in figures.items():
-        rows.append(
-            {
-                "municipality_id": municipality_id,
-                "month": month,
-                "postcode_area": "",
-                "as_of": as_of,
-                "addresses_occupied": f.addresses_occupied,
-                "occupants": f.occupants,
-                "occupants_brp_known": f.occupants_brp_known,
-                "occupants_brp_registered": f.occupants_brp_registered,
-                "open_flags": f.open_flags,
-                "open_flags_by_reason": json.dumps(dict(sorted(f.reasons.items()))),
-                "flags_closed": len(f.close_days),
-                "median_days_to_close": median(f.close_days),
-                "filings": f.filings,
-                "late_filings": f.late_filings,
-                "refreshed_at": now,
-            }
-        )
-    for (municipality_id, area), part in areas.items():
-        rows.append(
-            {
-                "municipality_id": municipality_id,
-                "month": month,
-                "postcode_area": area,
-                "as_of": as_of,
-                "addresses_occupied": part.addresses_occupied,
-                "occupants": part.occupants,
-                "occupants_brp_known": part.occupants_brp_known,
-                "occupants_brp_registered": part.occupants_brp_registered,
-                "open_flags": 0,
-                "open_flags_by_reason": "{}",
-                "flags_closed": 0,
-                "median_days_to_close": None,
-                "filings": 0,
-                "late_filings": 0,
-                "refreshed_at": now,
-            }
-        )
+    rows = [_row(m, None, month, as_of, f, now) for m, f in figures.items()]
+    rows += [_row(m, area, month, as_of, part, now) for (m, area), part in areas.items()]
     if rows:
         db.session.execute(MonthlyStatistic.__table__.insert(), rows)
     db.session.flush()
