@@ -6,8 +6,12 @@ PO := $(wildcard portal/translations/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The suite runs on TEST_WORKERS processes (pytest-xdist), each with a database of its own;
+# a test file stays on one worker (tests/conftest.py). TEST_WORKERS=0 runs in this process.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
-.PHONY: run test e2e lint typecheck security-check format bench drills drills-teeth ci install translations extract-messages serve
+.PHONY: run test check e2e lint typecheck security-check format bench drills drills-teeth ci install translations extract-messages serve
 
 ## Set up (first time: .venv, dependencies, Debian libraries when root), migrate, load the demo
 ## data and serve the portal at http://127.0.0.1:5000
@@ -20,11 +24,16 @@ run: install
 
 ## Run the whole test suite (SQLite; set TEST_DATABASE_URL for PostgreSQL)
 test: install
-	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
+
+## The quick tier for the edit loop: lint, then the unit and integration tests on SQLite
+check: install
+	$(BIN)/ruff check .
+	env -u TEST_DATABASE_URL $(PYTEST) -q tests/unit tests/integration $(PYTEST_ARGS)
 
 ## Only the browser tests (headless Chromium); screenshots to $E2E_SCREENSHOTS
 e2e: install
-	$(BIN)/pytest -p no:cacheprovider tests/e2e $(PYTEST_ARGS)
+	$(PYTEST) tests/e2e $(PYTEST_ARGS)
 
 install: $(STAMP) $(MO)
 
@@ -48,7 +57,7 @@ typecheck: install
 ## installed packages against security/known-bad.txt. pip-audit needs the network: not run here.
 security-check: install
 	$(BIN)/bandit -c pyproject.toml -r portal wsgi.py -ll -q
-	$(BIN)/pytest -p no:cacheprovider -q tests/unit/test_supply_chain.py
+	$(BIN)/pytest -q tests/unit/test_supply_chain.py
 
 ## Refresh the message catalogue after changing texts: extract, then update the .po files.
 extract-messages: install

@@ -3,6 +3,12 @@
 The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set (the database
 named there is emptied and migrated at the start). The schema is always created by the Alembic
 migrations, never by create_all, so every run also tests the migrations.
+
+Under pytest-xdist (``make test`` runs two workers) every worker has a database of its own: a
+SQLite file in its own temporary directory, or on PostgreSQL ``<TEST_DATABASE_URL's name>_gw0``,
+``…_gw1`` — created here with the named database's settings (``synchronous_commit``) and dropped
+at the end. TEST_DATABASE_URL is set to the worker's database, so whatever reads it (the browser
+tests' server, the deploy checks) uses that one.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import inspect, text
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from portal import clock, create_app
 from portal.extensions import db
@@ -42,6 +50,79 @@ def overrides_for(database_url: str) -> dict[str, Any]:
         "ARGON2_TIME_COST": 1,
         "ARGON2_PARALLELISM": 1,
     }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    shared = os.environ.get("TEST_DATABASE_URL")
+    if worker and shared:
+        os.environ["TEST_DATABASE_URL"] = _worker_database(shared, worker)
+        config.stash[_WORKER_DATABASE] = os.environ["TEST_DATABASE_URL"]
+
+
+_WORKER_DATABASE = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under ``--dist loadgroup`` a test file runs on one worker (its module's fixtures and the
+    PostgreSQL roles a file creates stay with it), unless its tests name their own
+    ``xdist_group`` (the accessibility checks, split by language)."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _WORKER_DATABASE in config.stash:
+        _drop_database(config.stash[_WORKER_DATABASE])
+
+
+def _admin(url: str) -> Any:
+    from portal.settings import normalise_database_url
+
+    target = make_url(normalise_database_url(url))
+    admin = create_engine(
+        target.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool
+    )
+    return target, admin
+
+
+def _worker_database(shared: str, worker: str) -> str:
+    """``<name>_<worker>``, new and empty, with the per-database settings of ``<name>``."""
+    target, admin = _admin(shared)
+    name = f"{target.database}_{worker}"
+    try:
+        with admin.connect() as conn:
+            settings = (
+                conn.execute(
+                    text(
+                        "SELECT unnest(s.setconfig) FROM pg_db_role_setting s"
+                        " JOIN pg_database d ON d.oid = s.setdatabase"
+                        " WHERE d.datname = :name AND s.setrole = 0"
+                    ),
+                    {"name": target.database},
+                )
+                .scalars()
+                .all()
+            )
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            for setting in settings:
+                key, _, value = setting.partition("=")
+                conn.exec_driver_sql(f"ALTER DATABASE \"{name}\" SET {key} = '{value}'")
+    finally:
+        admin.dispose()
+    return target.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_database(url: str) -> None:
+    target, admin = _admin(url)
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+    finally:
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@ the app with an organisation's key and a municipality's key (SECURITY.md T7): 0 
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -53,9 +54,11 @@ def test_every_operation_documents_problem_json_errors() -> None:
                 assert status in operation["responses"], (method, path, status)
 
 
-# Per operation, key and mode: 2 keys × 2 modes × 50 = up to 200 generated requests per operation
-# (SECURITY.md T7 asks ≥ 200), about 2,000 in all.
-EXAMPLES = 50
+# Per operation, key and mode: 2 keys × 2 modes × EXAMPLES generated requests per operation.
+# `make test` uses 8 (up to 32 per operation, a few seconds); CI runs this test once more with
+# SCHEMATHESIS_EXAMPLES=50: up to 200 per operation (the security test plan asks ≥ 200), about
+# 2,000 in all.
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "8"))
 
 # --- schemathesis ------------------------------------------------------------------------------
 
@@ -111,7 +114,7 @@ def test_schemathesis_finds_no_failures(
                 strategy = operation.as_strategy(generation_mode=mode, **fixed)
                 calls += _fuzz(strategy, key.auth, checks)
     print(f"schemathesis: {calls} requests")
-    assert calls > 1000
+    assert calls > 20 * EXAMPLES  # 10 operations × 4 runs, less what hypothesis deduplicates
 
 
 def _fuzz(strategy: Any, auth: dict[str, str], checks: list[Any]) -> int:

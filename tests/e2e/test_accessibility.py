@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
     from playwright.sync_api import Page
 
-LANGS = ["nl", "en"]
+# Each language's checks form a group of their own, so `make test`'s two workers share them.
+LANGS = [pytest.param(lang, marks=pytest.mark.xdist_group(f"e2e-{lang}")) for lang in ("nl", "en")]
 
 EXPECTED_ERRORS = {"/bestaat-niet", "/verify/ONBEKEND-CODE"}
 PUBLIC_PAGES = [
