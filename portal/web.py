@@ -58,12 +58,13 @@ def load_session_user(token: str) -> Any:
     from flask_babel import gettext
 
     from portal.services.sessions import check_session
+    from portal.views.transaction import commit_now
 
     if has_request_context() and request.path.startswith("/api/"):
         return None  # the API authenticates by bearer key only; cookies are ignored there
     result = check_session(token)
-    if result.changed:
-        db.session.commit()
+    if result.changed:  # only then: a commit expires the loaded user, to be read again
+        commit_now()
     if result.expired:
         flash(gettext("Your session has ended. Please log in again."), "info")
     return result.user
@@ -148,12 +149,13 @@ def _init_errors(app: Flask) -> None:
 
     def render_error(error: Any) -> Any:
         from portal.views.api.errors import from_any_error, is_api_request
+        from portal.views.transaction import roll_back
 
         if is_api_request():  # never an HTML page under /api: problem+json (RFC 9457)
             return from_any_error(error)
         code = getattr(error, "code", 500) or 500
         if code == 500:
-            db.session.rollback()
+            roll_back()
         return render_template("errors/error.html", code=code, title=titles.get(code)), code
 
     for code in titles:

@@ -61,3 +61,30 @@ def test_views_filter_tenants_only_through_the_scoping_helper() -> None:
             if needle in text:
                 offenders.append(f"{path.name}: {needle}")
     assert offenders == []
+
+
+TRANSACTION_HELPER = PORTAL / "views" / "transaction.py"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in _modules("views") if p != TRANSACTION_HELPER] + [PORTAL / "web.py"],
+    ids=lambda p: str(p.relative_to(PORTAL)),
+)
+def test_views_commit_and_roll_back_only_through_the_commit_point(path: Path) -> None:
+    """A request commits in one place (views/transaction.py): no ``.commit``/``.rollback`` of
+    its own in a view, a view helper or the web wiring."""
+    tree = ast.parse(path.read_text())
+    calls = [
+        f"{node.attr} on line {node.lineno}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr in {"commit", "rollback"}
+    ]
+    assert calls == [], f"{path.relative_to(PORTAL)} uses {calls}"
+
+
+def test_the_commit_point_is_where_views_commit() -> None:
+    """The rule above names the right file: the helper itself commits and rolls back."""
+    text = TRANSACTION_HELPER.read_text()
+    assert "db.session.commit()" in text
+    assert "db.session.rollback()" in text

@@ -18,6 +18,7 @@ from portal.models import ApiKey
 from portal.services import apikeys, audit
 from portal.services.ratelimit import hit
 from portal.views.api.errors import ApiProblem, from_any_error, problem_response
+from portal.views.transaction import commit_point, roll_back
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -40,10 +41,10 @@ def commit_keeping_key() -> None:
     """Commit, but keep the request's API key loaded: the key is read once per request instead
     of again after every commit (it was checked valid at the start of this request)."""
     key = g.get("api_key")
-    db.session.flush()
-    if key is not None and key in db.session:
-        db.session.expunge(key)
-    db.session.commit()
+    with commit_point():
+        db.session.flush()
+        if key is not None and key in db.session:
+            db.session.expunge(key)
     if key is not None:
         db.session.add(key)
 
@@ -57,24 +58,25 @@ def _bearer() -> str | None:
 
 
 def _refuse(reason: str, prefix: str = "") -> ApiProblem:
-    # Failed attempts count per client address too, so guessing cannot flood the audit trail.
-    limit = hit(
-        f"api-fail:{audit.origin_ip()}",
-        int(current_app.config["API_RATE_LIMIT"]),
-        int(current_app.config["API_RATE_WINDOW_SECONDS"]),
-    )
+    # Committed here: the problem handler rolls the request's session back.
+    with commit_point():
+        # Failed attempts count per client address too, so guessing cannot flood the audit trail.
+        limit = hit(
+            f"api-fail:{audit.origin_ip()}",
+            int(current_app.config["API_RATE_LIMIT"]),
+            int(current_app.config["API_RATE_WINDOW_SECONDS"]),
+        )
+        if limit.allowed:
+            audit.record(
+                "api.auth_failed",
+                actor_label=f"api-key:{prefix}" if prefix else "anonymous",
+                object_type="route",
+                object_id=request.endpoint or request.path[:40],
+                result="denied",
+                detail=reason,
+            )
     if not limit.allowed:
-        db.session.commit()
         return ApiProblem(429, headers={"Retry-After": str(limit.retry_after)})
-    audit.record(
-        "api.auth_failed",
-        actor_label=f"api-key:{prefix}" if prefix else "anonymous",
-        object_type="route",
-        object_id=request.endpoint or request.path[:40],
-        result="denied",
-        detail=reason,
-    )
-    db.session.commit()
     return ApiProblem(401, headers={"WWW-Authenticate": 'Bearer realm="api"'})
 
 
@@ -142,7 +144,7 @@ def _no_store(response: Any) -> Any:
 
 @bp.errorhandler(ApiProblem)
 def _api_problem(error: ApiProblem) -> Any:
-    db.session.rollback()
+    roll_back()
     return problem_response(error)
 
 

@@ -26,6 +26,7 @@ from portal.services.queries import scoped
 from portal.views.api import bp, commit_keeping_key, current_key, deny
 from portal.views.api.errors import ApiProblem
 from portal.views.api.io import Fields, idempotent, json_object, json_response, refused
+from portal.views.transaction import commit_point
 
 DECLARATION_FIELDS = (
     "address",
@@ -331,16 +332,16 @@ def receipt_pdf(reference: str) -> Response:
     commit_keeping_key()
     if not limit.allowed:
         raise ApiProblem(429, headers={"Retry-After": str(limit.retry_after)})
-    pdf = receipts.receipt_pdf(receipt)
-    audit.record(
-        "receipt.download",
-        actor_label=actor_label(key),
-        object_type="receipt",
-        object_id=receipt.reference,
-        organisation_id=key.organisation_id,
-        municipality_id=key.municipality_id,
-    )
-    db.session.commit()
+    with commit_point():  # a PDF rendered for the first time is stored with the audit event
+        pdf = receipts.receipt_pdf(receipt)
+        audit.record(
+            "receipt.download",
+            actor_label=actor_label(key),
+            object_type="receipt",
+            object_id=receipt.reference,
+            organisation_id=key.organisation_id,
+            municipality_id=key.municipality_id,
+        )
     return Response(
         pdf,
         mimetype="application/pdf",

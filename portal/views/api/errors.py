@@ -105,7 +105,7 @@ def from_http_exception(error: HTTPException) -> Response:
 
 def from_any_error(error: BaseException) -> Response:
     """The answer under /api for any error: the app's error handlers call this."""
-    from portal.extensions import db
+    from portal.views.transaction import roll_back
 
     if isinstance(error, ApiProblem):
         return problem_response(error)
@@ -114,7 +114,7 @@ def from_any_error(error: BaseException) -> Response:
     original = getattr(error, "original_exception", None) or error
     if not isinstance(original, HTTPException):
         log.error("API error on %s %s", request.method, request.path, exc_info=original)
-    db.session.rollback()
+    roll_back()
     return problem_response(ApiProblem(500))
 
 

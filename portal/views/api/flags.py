@@ -10,15 +10,14 @@ from flask import Response, request
 
 from portal.domain.errors import Problem
 from portal.domain.flags import from_legacy
-from portal.extensions import db
 from portal.models import ApiKey, Flag, User
 from portal.services import inspection
 from portal.services.apikeys import actor_label, scope_of_key
-from portal.services.errors import Refused
 from portal.views.api import bp, current_key, deny
 from portal.views.api.declarations import address_json, page_args, paged
 from portal.views.api.errors import ApiProblem
 from portal.views.api.io import Fields, json_object, json_response, refused
+from portal.views.transaction import commit_point
 
 # Service field names → JSON field names.
 ALIASES = {"to_status": "status", "text": "note"}
@@ -98,15 +97,14 @@ def update_flag(flag_id: int) -> Response:
     if not any(name in data for name in ("status", "assignee", "note")):
         raise ApiProblem(422, problems=[Problem("", "patch.empty")])
     actor = acting_user(key)
-    try:
+    with commit_point() as result:
         if note is not None:
             inspection.add_note(actor, flag_id, note)
         if "assignee" in data:
             inspection.assign(actor, flag_id, assignee)
         if status is not None:
             inspection.change_status(actor, flag_id, status, outcome)
-    except Refused as exc:
-        raise refused(exc, ALIASES) from None
-    db.session.commit()
+    if result.refused:
+        raise refused(result.refused, ALIASES)
     flag = inspection.get_flag(flag_id, scope_of_key(key))
     return json_response(flag_json(flag))

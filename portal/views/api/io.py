@@ -15,11 +15,11 @@ from typing import Any
 from flask import Response, current_app, g, request
 
 from portal.domain.errors import Problem
-from portal.extensions import db
 from portal.services import idempotency
 from portal.services.errors import Refused
 from portal.views.api import commit_keeping_key
 from portal.views.api.errors import ApiProblem, problem_body
+from portal.views.transaction import commit_point, roll_back
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _VISIBLE = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -179,32 +179,33 @@ def idempotent(work: Callable[[], Response]) -> Response:
         return response
     assert claim.record_id is not None
     try:
-        try:
-            response = work()
-        except ApiProblem as problem:
-            db.session.rollback()
-            if problem.status >= 500:
-                raise
-            response = Response(
-                json.dumps(problem_body(problem), ensure_ascii=False),
-                status=problem.status,
-                content_type="application/problem+json",
+        with commit_point() as outcome:  # the work and its stored answer, in one transaction
+            try:
+                response = work()
+            except ApiProblem as problem:
+                roll_back()  # the work's changes go; its answer (a 4xx) is stored below
+                if problem.status >= 500:
+                    raise
+                response = Response(
+                    json.dumps(problem_body(problem), ensure_ascii=False),
+                    status=problem.status,
+                    content_type="application/problem+json",
+                )
+                for name, value in problem.headers.items():
+                    response.headers[name] = value
+            stored = {
+                name: value
+                for name, value in response.headers.items()
+                if name in ("Content-Type", "Location")
+            }
+            idempotency.complete(
+                claim.record_id, response.status_code, stored, response.get_data(as_text=True)
             )
-            for name, value in problem.headers.items():
-                response.headers[name] = value
-        stored = {
-            name: value
-            for name, value in response.headers.items()
-            if name in ("Content-Type", "Location")
-        }
-        idempotency.complete(
-            claim.record_id, response.status_code, stored, response.get_data(as_text=True)
-        )
-        db.session.commit()
+        if outcome.refused:  # a refusal the work did not answer as a problem: a server error
+            raise outcome.refused
     except Exception:
-        db.session.rollback()
-        idempotency.release(claim.record_id)
-        db.session.commit()
+        with commit_point():  # the work was rolled back; the key is free for another try
+            idempotency.release(claim.record_id)
         current_app.logger.exception("API filing failed; idempotency key released")
         raise
     return response

@@ -10,7 +10,6 @@ import io
 from flask import Response, current_app, request
 
 from portal import clock
-from portal.extensions import db
 from portal.presentation.exports import neutralise
 from portal.services import audit
 from portal.services.errors import Refused
@@ -25,6 +24,7 @@ from portal.services.statistics import (
 from portal.views.api import bp
 from portal.views.api.errors import ApiProblem
 from portal.views.api.io import json_response
+from portal.views.transaction import commit_point
 
 FORMATS = ("json", "csv")
 NOTE = (
@@ -55,12 +55,12 @@ def _csv(data: OpenStatistics) -> str:
 
 @bp.get("/statistics")
 def statistics() -> Response:
-    limit = hit(
-        f"api-public:{audit.origin_ip()}",
-        int(current_app.config["API_RATE_LIMIT"]),
-        int(current_app.config["API_RATE_WINDOW_SECONDS"]),
-    )
-    db.session.commit()
+    with commit_point():  # the count stays whatever the request does next
+        limit = hit(
+            f"api-public:{audit.origin_ip()}",
+            int(current_app.config["API_RATE_LIMIT"]),
+            int(current_app.config["API_RATE_WINDOW_SECONDS"]),
+        )
     if not limit.allowed:
         raise ApiProblem(429, headers={"Retry-After": str(limit.retry_after)})
     wanted = request.args.get("format") or "json"
