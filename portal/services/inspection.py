@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, func, literal, select
@@ -34,8 +33,6 @@ from portal.domain.occupancy import SEVERITY, Evaluation
 from portal.extensions import db
 from portal.models import Address, Declaration, Flag, FlagEvent, Permit, User
 from portal.models.user import MUNICIPAL_ROLES
-from portal.presentation.charts import Step, StepChart, step_chart
-from portal.presentation.exports import excel_csv
 from portal.receipts.texts import finding_title
 from portal.services import audit
 from portal.services.declarations import lock_address
@@ -56,8 +53,6 @@ ASSIGNEE_FILTERS = ("anyone", "me", "nobody")
 SORTS = ("severity", "age", "postcode")
 # The findings that open a flag (high severity, DESIGN.md findings table).
 FLAG_REASONS = tuple(code for code, severity in SEVERITY.items() if severity == "high")
-# How far ahead the dossier's occupancy chart looks.
-CHART_DAYS = 180
 
 # Words for the codes (the stored codes are English; the pages say them in the user's language).
 STATUS_TEXTS = {
@@ -255,8 +250,11 @@ def flags_of_address(address: Address, scope: Scope) -> list[Flag]:
 # --- the export ----------------------------------------------------------------------------------
 
 
-def export_inbox(scope: Scope, user: User, filters: InboxFilter) -> bytes:
-    """The inbox as CSV for Dutch Excel (same filters and order), with an audit event."""
+def export_inbox(
+    scope: Scope, user: User, filters: InboxFilter
+) -> tuple[list[str], list[list[object]]]:
+    """The inbox as header and rows for a CSV export (same filters and order), with an audit
+    event; the view writes them as CSV for Dutch Excel."""
     flags = list(db.session.execute(inbox_query(scope, user, filters)).scalars())
     users = users_by_id(scope, (f.assignee_user_id for f in flags))
     header = [
@@ -305,7 +303,7 @@ def export_inbox(scope: Scope, user: User, filters: InboxFilter) -> bytes:
             f"assignee={filters.assignee} sort={filters.sort}"
         ),
     )
-    return excel_csv(header, rows)
+    return header, rows
 
 
 # --- the dossier ---------------------------------------------------------------------------------
@@ -332,7 +330,6 @@ class Dossier:
     flag: Flag
     address: Address
     evaluation: Evaluation
-    chart: StepChart
     declarations: list[DeclarationInForce]
     total_today: int
     permits: list[PermitRow]
@@ -403,41 +400,6 @@ def permit_rows(address: Address, scope: Scope, today: date) -> list[PermitRow]:
     return rows
 
 
-def occupancy_chart(evaluation: Evaluation, today: date, days: int = CHART_DAYS) -> StepChart:
-    """The step chart of total and limit from today over ``days`` days, with its texts."""
-    steps = [
-        Step(s.start, s.end, s.occupants, s.limit.value, s.limit.rule) for s in evaluation.segments
-    ]
-    last = today + timedelta(days=days - 1)
-    shown = [s for s in steps if s.start <= last and (s.end is None or s.end >= today)]
-    highest = max((s.total for s in shown), default=0)
-    limits = [s.limit for s in shown if s.limit is not None]
-    over_days = sum(
-        ((min(s.end or last, last) - max(s.start, today)).days + 1) for s in shown if s.over_by
-    )
-    description = _(
-        "Total number of occupants at the address and the limit, per day, from %(start)s to "
-        "%(end)s. Highest total: %(highest)s. Lowest limit: %(lowest)s. Days over the limit: "
-        "%(days)s. The table below gives the same figures.",
-        start=format_date(today, "d MMMM y"),
-        end=format_date(last, "d MMMM y"),
-        highest=highest,
-        lowest=min(limits) if limits else "-",
-        days=over_days,
-    )
-    return step_chart(
-        steps,
-        today,
-        days=days,
-        title=_("Occupants and limit over the next %(days)s days", days=days),
-        description=description,
-        legend_total=_("Total occupants"),
-        legend_limit=_("Limit"),
-        legend_over=_("Over the limit"),
-        format_day=lambda d: format_date(d, "d MMM"),
-    )
-
-
 def dossier(flag: Flag, scope: Scope) -> Dossier:
     """Everything the inspector needs to judge the flag's address."""
     today = clock.today()
@@ -458,7 +420,6 @@ def dossier(flag: Flag, scope: Scope) -> Dossier:
         flag=flag,
         address=address,
         evaluation=evaluation,
-        chart=occupancy_chart(evaluation, today),
         declarations=declarations,
         total_today=sum(r.declaration.occupants for r in declarations if r.state == "active"),
         permits=permit_rows(address, scope, today),

@@ -25,6 +25,8 @@ from portal.forms.inspector import (
     StatusForm,
 )
 from portal.models import Address, Flag, Municipality
+from portal.presentation.exports import excel_csv
+from portal.presentation.occupancy import occupancy_chart
 from portal.services import inspection
 from portal.services.queries import get_scoped_or_404, scope_of, scoped
 from portal.views.guards import gate
@@ -80,10 +82,10 @@ def inbox() -> str:
 def inbox_export() -> Response:
     filters = inspection.InboxFilter.from_args(request.args)
     with commit_point():  # the export is audited
-        data = inspection.export_inbox(scope_of(current_user), current_user, filters)
+        header, rows = inspection.export_inbox(scope_of(current_user), current_user, filters)
     filename = f"signalen-{clock.today().isoformat()}.csv"
     return Response(
-        data,
+        excel_csv(header, rows),
         mimetype="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -104,6 +106,7 @@ def _dossier_page(flag: Flag, **forms: FlaskForm) -> str:
     return render_template(
         "inspector/flag.html",
         dossier=dossier,
+        chart=occupancy_chart(dossier.evaluation, clock.today()),
         flag=flag,
         note_form=forms.get("note_form") or NoteForm(formdata=None),
         assign_form=assign_form,

@@ -63,12 +63,6 @@ NAMES = {
 
 # Known upward imports, each with why it is still there. Remove an entry with its import.
 ALLOWED: dict[tuple[str, str], str] = {
-    ("portal.services.inspection", "portal.presentation.charts"): (
-        "the dossier carries its occupancy chart; to be drawn by the view"
-    ),
-    ("portal.services.inspection", "portal.presentation.exports"): (
-        "export_inbox returns the CSV bytes; to return header and rows to the view"
-    ),
     ("portal.receipts.permit_application", "portal.presentation.labels"): (
         "the permit type words; they belong with the receipts' own texts (receipts.texts)"
     ),
