@@ -10,22 +10,24 @@ from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
+from portal.presentation.labels import (
+    ALERT_MODE_LABELS,
+    ASSIGNEE_FILTER_LABELS,
+    FLAG_STATUS_FILTER_LABELS,
+    FLAG_STATUS_LABELS,
+    INBOX_SORT_LABELS,
+    OUTCOME_LABELS,
+)
 from portal.receipts.texts import FINDING_TEXTS
 from portal.services.inspection import (
-    ALERT_MODE_TEXTS,
     ALERT_MODES,
-    ASSIGNEE_FILTER_TEXTS,
     ASSIGNEE_FILTERS,
     CLOSED_STATUSES,
     CLOSING_OUTCOMES,
     FLAG_REASONS,
     NOTE_MAX_LENGTH,
-    OUTCOME_TEXTS,
-    SORT_TEXTS,
     SORTS,
-    STATUS_FILTER_TEXTS,
     STATUS_FILTERS,
-    STATUS_TEXTS,
 )
 
 
@@ -36,7 +38,8 @@ class InboxFilterForm(FlaskForm):
         csrf = False
 
     status = SelectField(
-        _l("Status"), choices=[SelectChoice(c, STATUS_FILTER_TEXTS[c]) for c in STATUS_FILTERS]
+        _l("Status"),
+        choices=[SelectChoice(c, FLAG_STATUS_FILTER_LABELS[c]) for c in STATUS_FILTERS],
     )
     reason = SelectField(
         _l("Reason"),
@@ -45,9 +48,11 @@ class InboxFilterForm(FlaskForm):
     )
     assignee = SelectField(
         _l("Assigned to"),
-        choices=[SelectChoice(c, ASSIGNEE_FILTER_TEXTS[c]) for c in ASSIGNEE_FILTERS],
+        choices=[SelectChoice(c, ASSIGNEE_FILTER_LABELS[c]) for c in ASSIGNEE_FILTERS],
     )
-    sort = SelectField(_l("Sort by"), choices=[SelectChoice(c, SORT_TEXTS[c]) for c in SORTS])
+    sort = SelectField(
+        _l("Sort by"), choices=[SelectChoice(c, INBOX_SORT_LABELS[c]) for c in SORTS]
+    )
 
 
 class NoteForm(FlaskForm):
@@ -75,12 +80,12 @@ class StatusForm(FlaskForm):
 
     to_status = RadioField(
         _l("Close as"),
-        choices=[SelectChoice(c, STATUS_TEXTS[c]) for c in CLOSED_STATUSES],
+        choices=[SelectChoice(c, FLAG_STATUS_LABELS[c]) for c in CLOSED_STATUSES],
         validate_choice=False,
     )
     outcome = RadioField(
         _l("Outcome of the inspection"),
-        choices=[SelectChoice(c, OUTCOME_TEXTS[c]) for c in CLOSING_OUTCOMES],
+        choices=[SelectChoice(c, OUTCOME_LABELS[c]) for c in CLOSING_OUTCOMES],
         validate_choice=False,
     )
 
@@ -88,7 +93,7 @@ class StatusForm(FlaskForm):
 class AlertSettingsForm(FlaskForm):
     alert_mode = RadioField(
         _l("How do you want to receive alerts about signals?"),
-        choices=[SelectChoice(c, ALERT_MODE_TEXTS[c]) for c in ALERT_MODES],
+        choices=[SelectChoice(c, ALERT_MODE_LABELS[c]) for c in ALERT_MODES],
         validators=[InputRequired(_l("Choose how you want to receive alerts."))],
         validate_choice=False,
     )

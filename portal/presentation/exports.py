@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -89,4 +89,51 @@ def declaration_rows(
                 d.filed_at.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M"),
             ]
         )
+    return header, rows
+
+
+def flag_rows(
+    flags: Iterable[Any], assignees: Mapping[int, Any]
+) -> tuple[list[str], list[list[object]]]:
+    """Header and rows of an inspector's inbox export, in the user's language."""
+    from flask_babel import gettext as _
+
+    from portal.presentation.labels import FLAG_STATUS_LABELS, label
+    from portal.receipts.texts import finding_title
+
+    header = [
+        _("Signal"),
+        _("Street"),
+        _("Number"),
+        _("Postcode"),
+        _("Town"),
+        _("Reasons"),
+        _("Occupants"),
+        _("Limit"),
+        _("Over by"),
+        _("Since"),
+        _("Until"),
+        _("Status"),
+        _("Assignee"),
+        _("Opened on"),
+    ]
+    rows: list[list[object]] = [
+        [
+            f.id,
+            f.address.street,
+            f.address.number_label,
+            f.address.postcode,
+            f.address.town,
+            ", ".join(finding_title(code) for code in f.reason_list),
+            f.occupants,
+            f.limit,
+            f.over_by,
+            f.period_start,
+            f.period_end,
+            label(FLAG_STATUS_LABELS, f.status),
+            assignees[f.assignee_user_id].email if f.assignee_user_id in assignees else "",
+            f.opened_at.astimezone(AMSTERDAM).date(),
+        ]
+        for f in flags
+    ]
     return header, rows

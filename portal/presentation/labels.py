@@ -3,6 +3,7 @@ receipts (``portal/receipts/texts.py``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -33,21 +34,71 @@ APPLICATION_STATUS_LABELS = {
     "rejected": _l("Rejected"),
 }
 
+# Flags (portal/domain/flags.py): statuses, outcomes, history events, the inbox's filters and
+# sorts, the alert modes. The stored codes are English; the pages say them in the user's language.
+FLAG_STATUS_LABELS = {
+    "open": _l("Open"),
+    "in_progress": _l("In progress"),
+    "resolved": _l("Handled"),
+    "dismissed": _l("Dismissed"),
+}
+FLAG_STATUS_FILTER_LABELS = {
+    "current": _l("Open and in progress"),
+    "open": _l("Open"),
+    "in_progress": _l("In progress"),
+    "closed": _l("Closed (handled or dismissed)"),
+    "all": _l("All"),
+}
+OUTCOME_LABELS = {
+    "compliant": _l("Compliant"),
+    "warning": _l("Warning"),
+    "enforcement_started": _l("Enforcement started"),
+    "unfounded": _l("Unfounded"),
+    "no_longer_applies": _l("No longer applies (the reasons went away)"),
+}
+ASSIGNEE_FILTER_LABELS = {
+    "anyone": _l("Anyone"),
+    "me": _l("Me"),
+    "nobody": _l("Nobody"),
+}
+INBOX_SORT_LABELS = {
+    "severity": _l("Severity (most over the limit first)"),
+    "age": _l("Age (oldest first)"),
+    "postcode": _l("Postcode area"),
+}
+ALERT_MODE_LABELS = {
+    "immediate": _l("Immediately: an email for every new or escalated signal"),
+    "digest": _l("Once a day: one email with all new and escalated signals"),
+    "none": _l("No email: I look in the inbox myself"),
+}
+FLAG_EVENT_LABELS = {
+    "opened": _l("Signal opened"),
+    "escalated": _l("More occupants than when the alert was sent"),
+    "updated": _l("Signal updated by a new declaration"),
+    "resolved": _l("Reasons gone: signal closed"),
+    "reopened": _l("Signal reopened"),
+    "assigned": _l("Assignment changed"),
+    "status": _l("Status changed"),
+    "note": _l("Note added"),
+    "outcome": _l("Outcome recorded"),
+}
 
-def _label(table: dict[str, Any], code: str | None) -> str:
+
+def label(table: Mapping[str, Any], code: str | None) -> str:
+    """The words for ``code`` in ``table``; the code itself when it is unknown."""
     return str(table.get(code or "", code or ""))
 
 
 def permit_type_label(code: str | None) -> str:
-    return _label(PERMIT_TYPE_LABELS, code)
+    return label(PERMIT_TYPE_LABELS, code)
 
 
 def permit_state_label(code: str | None) -> str:
-    return _label(PERMIT_STATE_LABELS, code)
+    return label(PERMIT_STATE_LABELS, code)
 
 
 def application_status_label(code: str | None) -> str:
-    return _label(APPLICATION_STATUS_LABELS, code)
+    return label(APPLICATION_STATUS_LABELS, code)
 
 
 def finding_title(code: str) -> str:
@@ -65,13 +116,13 @@ def finding_meaning(code: str) -> str:
 def rule_label(rule: str | None) -> str:
     from portal.receipts.texts import RULE_TEXTS
 
-    return _label(RULE_TEXTS, rule)
+    return label(RULE_TEXTS, rule)
 
 
 def end_reason_label(reason: str | None) -> str:
     from portal.receipts.texts import END_REASON_TEXTS
 
-    return _label(END_REASON_TEXTS, reason)
+    return label(END_REASON_TEXTS, reason)
 
 
 def iso_date(value: str | date | None) -> date | None:
@@ -81,9 +132,9 @@ def iso_date(value: str | date | None) -> date | None:
 
 
 TEMPLATE_GLOBALS = {
-    "severity_label": lambda code: _label(SEVERITY_LABELS, code),
-    "kind_label": lambda code: _label(KIND_LABELS, code),
-    "status_label": lambda code: _label(STATUS_LABELS, code),
+    "severity_label": lambda code: label(SEVERITY_LABELS, code),
+    "kind_label": lambda code: label(KIND_LABELS, code),
+    "status_label": lambda code: label(STATUS_LABELS, code),
     "finding_title": finding_title,
     "finding_meaning": finding_meaning,
     "rule_label": rule_label,

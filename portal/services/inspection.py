@@ -17,13 +17,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, func, literal, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from portal import clock
-from portal.clock import AMSTERDAM
 from portal.domain.declarations import Filing, effective_periods
 from portal.domain.flags import CLOSED_STATUSES as CLOSED_STATUSES
 from portal.domain.flags import CLOSING_OUTCOMES as CLOSING_OUTCOMES
@@ -33,7 +30,6 @@ from portal.domain.occupancy import SEVERITY, Evaluation
 from portal.extensions import db
 from portal.models import Address, Declaration, Flag, FlagEvent, Permit, User
 from portal.models.user import MUNICIPAL_ROLES
-from portal.receipts.texts import finding_title
 from portal.services import audit
 from portal.services.declarations import lock_address
 from portal.services.errors import Refused
@@ -54,54 +50,6 @@ SORTS = ("severity", "age", "postcode")
 # The findings that open a flag (high severity, DESIGN.md findings table).
 FLAG_REASONS = tuple(code for code, severity in SEVERITY.items() if severity == "high")
 
-# Words for the codes (the stored codes are English; the pages say them in the user's language).
-STATUS_TEXTS = {
-    "open": _l("Open"),
-    "in_progress": _l("In progress"),
-    "resolved": _l("Handled"),
-    "dismissed": _l("Dismissed"),
-}
-STATUS_FILTER_TEXTS = {
-    "current": _l("Open and in progress"),
-    "open": _l("Open"),
-    "in_progress": _l("In progress"),
-    "closed": _l("Closed (handled or dismissed)"),
-    "all": _l("All"),
-}
-OUTCOME_TEXTS = {
-    "compliant": _l("Compliant"),
-    "warning": _l("Warning"),
-    "enforcement_started": _l("Enforcement started"),
-    "unfounded": _l("Unfounded"),
-    "no_longer_applies": _l("No longer applies (the reasons went away)"),
-}
-ASSIGNEE_FILTER_TEXTS = {
-    "anyone": _l("Anyone"),
-    "me": _l("Me"),
-    "nobody": _l("Nobody"),
-}
-SORT_TEXTS = {
-    "severity": _l("Severity (most over the limit first)"),
-    "age": _l("Age (oldest first)"),
-    "postcode": _l("Postcode area"),
-}
-ALERT_MODE_TEXTS = {
-    "immediate": _l("Immediately: an email for every new or escalated signal"),
-    "digest": _l("Once a day: one email with all new and escalated signals"),
-    "none": _l("No email: I look in the inbox myself"),
-}
-EVENT_TEXTS = {
-    "opened": _l("Signal opened"),
-    "escalated": _l("More occupants than when the alert was sent"),
-    "updated": _l("Signal updated by a new declaration"),
-    "resolved": _l("Reasons gone: signal closed"),
-    "reopened": _l("Signal reopened"),
-    "assigned": _l("Assignment changed"),
-    "status": _l("Status changed"),
-    "note": _l("Note added"),
-    "outcome": _l("Outcome recorded"),
-}
-
 
 # Events the portal writes by itself (services.flags.sync_flag): their actor is the user whose
 # filing caused them, or nobody (the daily re-evaluation).
@@ -114,11 +62,6 @@ def event_detail(detail: str) -> tuple[list[str], dict[str, str]]:
     codes = [c for c in head.split(",") if c]
     notes = dict(part.split("=", 1) for part in rest if "=" in part)
     return codes, notes
-
-
-def text_for(table: Mapping[str, object], code: str | None) -> str:
-    """The words for ``code`` in ``table``; the code itself when it is unknown."""
-    return str(table.get(code or "", code or ""))
 
 
 @dataclass(frozen=True)
@@ -252,46 +195,11 @@ def flags_of_address(address: Address, scope: Scope) -> list[Flag]:
 
 def export_inbox(
     scope: Scope, user: User, filters: InboxFilter
-) -> tuple[list[str], list[list[object]]]:
-    """The inbox as header and rows for a CSV export (same filters and order), with an audit
-    event; the view writes them as CSV for Dutch Excel."""
+) -> tuple[list[Flag], dict[int, User]]:
+    """The flags of the inbox export (same filters and order) and their assignees, with an audit
+    event; the view writes them as CSV (``portal.presentation.exports.flag_rows``)."""
     flags = list(db.session.execute(inbox_query(scope, user, filters)).scalars())
     users = users_by_id(scope, (f.assignee_user_id for f in flags))
-    header = [
-        _("Signal"),
-        _("Street"),
-        _("Number"),
-        _("Postcode"),
-        _("Town"),
-        _("Reasons"),
-        _("Occupants"),
-        _("Limit"),
-        _("Over by"),
-        _("Since"),
-        _("Until"),
-        _("Status"),
-        _("Assignee"),
-        _("Opened on"),
-    ]
-    rows = [
-        [
-            f.id,
-            f.address.street,
-            f.address.number_label,
-            f.address.postcode,
-            f.address.town,
-            ", ".join(finding_title(code) for code in f.reason_list),
-            f.occupants,
-            f.limit,
-            f.over_by,
-            f.period_start,
-            f.period_end,
-            text_for(STATUS_TEXTS, f.status),
-            users[f.assignee_user_id].email if f.assignee_user_id in users else "",
-            f.opened_at.astimezone(AMSTERDAM).date(),
-        ]
-        for f in flags
-    ]
     audit.record(
         "flag.export",
         actor=user,
@@ -299,11 +207,11 @@ def export_inbox(
         object_id=scope.tenant_id,
         municipality_id=scope.tenant_id,
         detail=(
-            f"rows={len(rows)} status={filters.status} reason={filters.reason or '-'} "
+            f"rows={len(flags)} status={filters.status} reason={filters.reason or '-'} "
             f"assignee={filters.assignee} sort={filters.sort}"
         ),
     )
-    return header, rows
+    return flags, users
 
 
 # --- the dossier ---------------------------------------------------------------------------------

@@ -25,7 +25,8 @@ from portal.forms.inspector import (
     StatusForm,
 )
 from portal.models import Address, Flag, Municipality
-from portal.presentation.exports import excel_csv
+from portal.presentation import labels
+from portal.presentation.exports import excel_csv, flag_rows
 from portal.presentation.occupancy import occupancy_chart
 from portal.services import inspection
 from portal.services.queries import get_scoped_or_404, scope_of, scoped
@@ -42,12 +43,12 @@ INBOX_PER_PAGE = 25
 @bp.context_processor
 def _labels() -> dict[str, Any]:
     tables = {
-        "flag_status_label": inspection.STATUS_TEXTS,
-        "outcome_label": inspection.OUTCOME_TEXTS,
-        "event_label": inspection.EVENT_TEXTS,
+        "flag_status_label": labels.FLAG_STATUS_LABELS,
+        "outcome_label": labels.OUTCOME_LABELS,
+        "event_label": labels.FLAG_EVENT_LABELS,
     }
     helpers: dict[str, Any] = {
-        name: (lambda code, table=table: inspection.text_for(table, code))
+        name: (lambda code, table=table: labels.label(table, code))
         for name, table in tables.items()
     }
     helpers["event_detail"] = inspection.event_detail
@@ -82,10 +83,11 @@ def inbox() -> str:
 def inbox_export() -> Response:
     filters = inspection.InboxFilter.from_args(request.args)
     with commit_point():  # the export is audited
-        header, rows = inspection.export_inbox(scope_of(current_user), current_user, filters)
+        flags, users = inspection.export_inbox(scope_of(current_user), current_user, filters)
+        data = excel_csv(*flag_rows(flags, users))  # before the commit expires the flags
     filename = f"signalen-{clock.today().isoformat()}.csv"
     return Response(
-        excel_csv(header, rows),
+        data,
         mimetype="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -20,7 +20,7 @@ from portal.domain.declarations import DeclarationInput
 from portal.extensions import db
 from portal.models import AuditEvent, Declaration, Flag, FlagEvent, Permit, User
 from portal.presentation.charts import Step, nice_scale, step_chart, window
-from portal.presentation.exports import excel_csv
+from portal.presentation.exports import excel_csv, flag_rows
 from portal.presentation.occupancy import occupancy_chart
 from portal.services import inspection
 from portal.services.declarations import amend_declaration, end_declaration, file_declaration
@@ -96,9 +96,8 @@ def test_an_inspector_sees_and_counts_only_the_flags_of_their_own_municipality(w
         assert foreign_flag.id not in _ids(stmt)
     assert _ids(inspection.inbox_query(scope, inspector, inspection.InboxFilter())) == [own_flag.id]
     assert inspection.inbox_counts(scope, inspector) == inspection.InboxCounts(1, 0, 0)
-    csv = excel_csv(
-        *inspection.export_inbox(scope, inspector, inspection.InboxFilter(status="all"))
-    )
+    flags, users = inspection.export_inbox(scope, inspector, inspection.InboxFilter(status="all"))
+    csv = excel_csv(*flag_rows(flags, users))
     assert "Havenstraat" not in csv.decode("utf-8-sig")
     assert inspection.flags_of_address(foreign, scope) == []
     with pytest.raises(NotFound):
