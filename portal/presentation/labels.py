@@ -1,5 +1,5 @@
-"""Labels for codes shown on pages (presentation layer); finding and rule texts are shared with the
-receipts (``portal/receipts/texts.py``)."""
+"""Labels for codes shown on pages (presentation layer); finding, rule and permit-type texts are
+shared with the receipts (``portal/receipts/texts.py``)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,13 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from portal.receipts.texts import PERMIT_TYPE_TEXTS as PERMIT_TYPE_LABELS
+from portal.receipts.texts import finding_meaning, finding_title
+
 SEVERITY_LABELS = {"high": _l("Serious"), "medium": _l("Attention"), "info": _l("For information")}
 KIND_LABELS = {"new": _l("New declaration"), "amendment": _l("Change"), "end": _l("End")}
 STATUS_LABELS = {"active": _l("Active"), "future": _l("Starts later"), "ended": _l("Ended")}
-# The kinds of permit (portal/domain/permits.py PERMIT_TYPES) and a permit's state on a day.
-PERMIT_TYPE_LABELS = {
-    "omzettingsvergunning": _l("Conversion permit (omzettingsvergunning)"),
-    "kamerverhuurvergunning": _l("Room rental permit (kamerverhuurvergunning)"),
-    "huisvestingsvergunning": _l("Housing permit (huisvestingsvergunning)"),
-    "verhuurvergunning": _l("Landlord permit (verhuurvergunning, Wgv)"),
-    "exploitatievergunning": _l("Operating permit (exploitatievergunning)"),
-}
+# A permit's state on a day (the kinds of permit are the receipts' words: receipts/texts.py).
 PERMIT_STATE_LABELS = {
     "valid": _l("Valid"),
     "expiring": _l("Expires within 90 days"),
@@ -99,18 +95,6 @@ def permit_state_label(code: str | None) -> str:
 
 def application_status_label(code: str | None) -> str:
     return label(APPLICATION_STATUS_LABELS, code)
-
-
-def finding_title(code: str) -> str:
-    from portal.receipts.texts import FINDING_TEXTS
-
-    return str(FINDING_TEXTS[code][0]) if code in FINDING_TEXTS else code
-
-
-def finding_meaning(code: str) -> str:
-    from portal.receipts.texts import FINDING_TEXTS
-
-    return str(FINDING_TEXTS[code][1]) if code in FINDING_TEXTS else ""
 
 
 def rule_label(rule: str | None) -> str:

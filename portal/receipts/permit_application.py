@@ -12,10 +12,10 @@ from typing import Any, Final
 
 from flask_babel import gettext as _
 
-from portal.presentation.labels import permit_type_label
 from portal.receipts.formatting import number as _number
 from portal.receipts.formatting import period as _period
 from portal.receipts.formatting import text as _text
+from portal.receipts.texts import permit_type_text
 
 KIND: Final = "permit_application"
 TEMPLATE: Final = "receipts/permit_application.html"
@@ -50,7 +50,7 @@ def view(snapshot: Mapping[str, Any], locale: str) -> dict[str, Any]:
         "postcode": _text(address.get("postcode")),
         "town": _text(address.get("town")),
         "nummeraanduiding_id": _text(address.get("nummeraanduiding_id")),
-        "permit_type": permit_type_label(_text(permit.get("type"))),
+        "permit_type": permit_type_text(_text(permit.get("type"))),
         "permit_decision_reference": _text(permit.get("decision_reference")),
         "permit_max": _number(permit.get("max_occupants"), locale),
         "permit_period": _period(permit.get("valid_from"), permit.get("valid_until"), locale),

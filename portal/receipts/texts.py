@@ -106,6 +106,15 @@ KIND_TEXTS: dict[str, LazyString] = {
     "batch": _l("Batch of new declarations"),
 }
 
+# The kinds of permit (portal/domain/permits.py PERMIT_TYPES); the web pages use them too.
+PERMIT_TYPE_TEXTS: dict[str, LazyString] = {
+    "omzettingsvergunning": _l("Conversion permit (omzettingsvergunning)"),
+    "kamerverhuurvergunning": _l("Room rental permit (kamerverhuurvergunning)"),
+    "huisvestingsvergunning": _l("Housing permit (huisvestingsvergunning)"),
+    "verhuurvergunning": _l("Landlord permit (verhuurvergunning, Wgv)"),
+    "exploitatievergunning": _l("Operating permit (exploitatievergunning)"),
+}
+
 # The same words as the web pages' severity labels (portal/presentation/labels.py).
 SEVERITY_TEXTS: dict[str, LazyString] = {
     "high": _l("Serious"),
@@ -149,3 +158,11 @@ def kind_text(kind: str) -> str:
     """ "New declaration", "Amendment of a declaration" or "End of a declaration"."""
     text = KIND_TEXTS.get(kind)
     return str(text) if text is not None else kind
+
+
+def permit_type_text(code: str | None) -> str:
+    """The kind of permit as words; the code itself when it is unknown."""
+    if not code:
+        return ""
+    text = PERMIT_TYPE_TEXTS.get(code)
+    return str(text) if text is not None else code

@@ -62,11 +62,7 @@ NAMES = {
 }
 
 # Known upward imports, each with why it is still there. Remove an entry with its import.
-ALLOWED: dict[tuple[str, str], str] = {
-    ("portal.receipts.permit_application", "portal.presentation.labels"): (
-        "the permit type words; they belong with the receipts' own texts (receipts.texts)"
-    ),
-}
+ALLOWED: dict[tuple[str, str], str] = {}
 
 
 def layer_of(module: str) -> int:
