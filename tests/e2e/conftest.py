@@ -311,9 +311,14 @@ def log_in(page: Page, server: Server, email: str, password: str = DEMO_PASSWORD
     assert "/inloggen" not in page.url and "/tweede-stap" not in page.url, page.content()
 
 
+ANONYMOUS = "anonymous"
+
+
 @pytest.fixture(scope="session")
 def role_page(browser: Browser, server: Server) -> Iterator[Callable[[str], Page]]:
-    """A logged-in page per demo role, made once and shared (each login is one TOTP code)."""
+    """A logged-in page per demo role, made once and shared (each login is one TOTP code);
+    ``role_page(ANONYMOUS)`` is a shared page that is never logged in, for the checks of the
+    public pages (a browser profile per check cost a renderer process each)."""
     pages: dict[str, Page] = {}
     contexts: list[BrowserContext] = []
 
@@ -322,7 +327,8 @@ def role_page(browser: Browser, server: Server) -> Iterator[Callable[[str], Page
             ctx = _new_context(browser, server)
             contexts.append(ctx)
             pg = ctx.new_page()
-            log_in(pg, server, ROLE_EMAILS[role])
+            if role != ANONYMOUS:
+                log_in(pg, server, ROLE_EMAILS[role])
             pages[role] = pg
         return pages[role]
 

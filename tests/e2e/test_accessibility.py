@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.e2e.conftest import ROLE_EMAILS, Server
+from tests.e2e.conftest import ANONYMOUS, ROLE_EMAILS, Server
 from tests.e2e.support import assert_accessible, shoot
 
 if TYPE_CHECKING:
@@ -175,8 +175,9 @@ def _with_lang(path: str, lang: str) -> str:
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_receipt_verification_result_has_no_wcag_violations(
-    page: Page, server: Server, lang: str
+    role_page: Callable[[str], Page], server: Server, lang: str
 ) -> None:
+    page = role_page(ANONYMOUS)
     _check(page, server, _verified_receipt, lang)
     assert page.locator("main").inner_text()
 
@@ -194,9 +195,9 @@ def _check(page: Page, server: Server, item: PathOf, lang: str) -> None:
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
 def test_public_page_has_no_wcag_violations(
-    page: Page, server: Server, path: str, lang: str
+    role_page: Callable[[str], Page], server: Server, path: str, lang: str
 ) -> None:
-    _check(page, server, path, lang)
+    _check(role_page(ANONYMOUS), server, path, lang)
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -256,14 +257,13 @@ FORMS_WITH_ERRORS: list[tuple[str | None, PathOf]] = [
     ids=[f"{role or 'public'}:{_label(item)}" for role, item in FORMS_WITH_ERRORS],
 )
 def test_form_with_errors_has_no_wcag_violations(
-    page: Page,
     role_page: Callable[[str], Page],
     server: Server,
     role: str | None,
     item: PathOf,
     lang: str,
 ) -> None:
-    target = role_page(role) if role else page
+    target = role_page(role or ANONYMOUS)
     path = item if isinstance(item, str) else item(server)
     target.goto(_with_lang(path, lang))
     form = target.locator("main form[method=post]").first
@@ -314,14 +314,13 @@ REFLOW_PAGES: list[tuple[str | None, PathOf]] = [
     ids=[f"{role or 'public'}:{_label(item)}" for role, item in REFLOW_PAGES],
 )
 def test_page_reflows_at_320_pixels(
-    page: Page,
     role_page: Callable[[str], Page],
     server: Server,
     screenshots: Path,
     role: str | None,
     item: PathOf,
 ) -> None:
-    target = role_page(role) if role else page
+    target = role_page(role or ANONYMOUS)
     path = item if isinstance(item, str) else item(server)
     target.set_viewport_size({"width": 320, "height": 640})
     try:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.e2e.conftest import ROLE_EMAILS, Server, log_in
+from tests.e2e.conftest import ANONYMOUS, ROLE_EMAILS, Server, log_in
 from tests.e2e.support import shoot
 
 if TYPE_CHECKING:
@@ -141,9 +141,9 @@ ENGLISH_PAGES = [
 
 @pytest.mark.parametrize(("role", "path"), ENGLISH_PAGES)
 def test_english_page_has_no_dutch_leftovers(
-    page: Page, role_page: Callable[[str], Page], server: Server, role: str | None, path: str
+    role_page: Callable[[str], Page], server: Server, role: str | None, path: str
 ) -> None:
-    target = role_page(role) if role else page
+    target = role_page(role or ANONYMOUS)
     target.goto(path + "?lang=en")
     texts = target.locator(UI_TEXT).all_inner_texts()
     leftovers = [t for t in texts if DUTCH.search(t)]
