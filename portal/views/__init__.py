@@ -1,6 +1,7 @@
 """Web entry points, one blueprint per audience (interface layer).
 
-Views are short: build form → validate → one service call → commit → flash → redirect.
+Views are short: build form → validate → one service call inside ``transaction.commit_point``
+(the one place a request commits) → flash → redirect.
 """
 
 from __future__ import annotations
