@@ -9,10 +9,38 @@ SQLite file in its own temporary directory, or on PostgreSQL ``<TEST_DATABASE_UR
 ``…_gw1`` — created here with the named database's settings (``synchronous_commit``) and dropped
 at the end. TEST_DATABASE_URL is set to the worker's database, so whatever reads it (the browser
 tests' server, the deploy checks) uses that one.
+
+Savepoint-per-test and module worlds
+-------------------------------------
+By default every test that uses ``app`` starts and ends with empty tables (``_clean_database``),
+and builds its own data through the factories, which really commit. A module whose tests all
+build the same data can build it once instead:
+
+* ``module_tables`` (module scope) empties the tables before the module's world is built and
+  after the module's last test;
+* the module's world is a module-scoped fixture on top of it that builds the shared rows with the
+  ``create_*`` functions below (the bodies of the ``make_*`` factories) and really commits them;
+* every test of the module uses ``in_savepoint``: for that test ``db.session`` is bound to one
+  connection holding an outer transaction, with ``join_transaction_mode="create_savepoint"``,
+  so each ``commit()`` of a service, a view (the test client) or a factory only releases a
+  savepoint, and the outer transaction is rolled back after the test: its writes vanish and the
+  next test sees the world as it was built. ``_clean_database`` skips these tests.
+
+Use it only for tests whose commits need not be seen by another connection: not the concurrency
+tests (threads, processes), not the tests that read tables through ``db.engine.connect()`` (e.g.
+tests/security compares tables that way), not the browser tests (a server in another process)
+nor the CLI-subprocess tests. Within such a test, a second connection would not see the test's
+rows (PostgreSQL) or would wait for its write lock (SQLite). Every test of a module with a world
+must use ``in_savepoint`` (through the world fixture), or its per-test cleaning empties the
+world. Under xdist a module's tests may be spread over both workers (see
+tests/integration/test_savepoint_isolation.py on ``--dist loadgroup``): each worker then builds
+the world in its own database, which is correct, only slower. That module proves that one
+test's writes do not reach the next.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 from collections.abc import Callable, Iterator
@@ -23,8 +51,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.pool import NullPool
 
 from portal import clock, create_app
@@ -194,8 +223,9 @@ _POSTGRES_CLEAN_SQL: str | None = None
 
 @pytest.fixture(autouse=True)
 def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Every test that uses the app starts and ends with empty tables."""
-    if "app" not in request.fixturenames:
+    """Every test that uses the app starts and ends with empty tables, except the tests in a
+    savepoint (``in_savepoint``): their writes are rolled back, and their module's world stays."""
+    if "app" not in request.fixturenames or "in_savepoint" in request.fixturenames:
         yield
         return
     application: Flask = request.getfixturevalue("app")
@@ -204,6 +234,68 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     with application.app_context():
         _empty_tables()
+
+
+@pytest.fixture(scope="module")
+def module_tables(app: Flask) -> Iterator[None]:
+    """Empty tables before a module's world is built and after the module's last test."""
+    with app.app_context():
+        _empty_tables()
+    yield
+    with app.app_context():
+        _empty_tables()
+
+
+class _JoinedSession(FlaskSession):
+    """Flask-SQLAlchemy's session picks the app's engine for every model even when the session
+    was given a ``bind`` (its ``get_bind`` never looks at ``self.bind``); this one uses the
+    connection it was bound to, so it joins that connection's transaction."""
+
+    def get_bind(self, mapper: Any = None, clause: Any = None, bind: Any = None, **kw: Any) -> Any:
+        if bind is None and self.bind is not None:
+            return self.bind
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kw)
+
+
+@pytest.fixture
+def in_savepoint(app: Flask) -> Iterator[Connection]:
+    """For this test, ``db.session`` (in every app context: the test's, the test client's) is
+    bound to one connection inside an outer transaction, and commits only release savepoints;
+    the outer transaction is rolled back after the test. Yields that connection.
+
+    On SQLite the driver (pysqlite) would neither emit BEGIN for the outer transaction nor keep a
+    transaction around a SAVEPOINT, so the RELEASE of a commit would commit for real. The
+    documented workaround (SQLAlchemy's pysqlite notes, "Serializable isolation / Savepoints /
+    Transactional DDL") is applied to this one connection only, not to the engine: the driver's
+    own transaction handling is off (``isolation_level = None``) and BEGIN is emitted here; the
+    setting is restored before the connection goes back to the pool. The app's engine, and so
+    production, is unchanged."""
+    with app.app_context():
+        connection = db.engine.connect()
+    driver = (
+        connection.connection.driver_connection if connection.dialect.name == "sqlite" else None
+    )
+    if driver is not None:
+        level = driver.isolation_level
+        driver.isolation_level = None  # nothing is open yet: the implied COMMIT does nothing
+    outer = connection.begin()
+    if driver is not None:
+        connection.exec_driver_sql("BEGIN")
+    original = db.session
+    db.session = db._make_scoped_session(
+        {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": _JoinedSession}
+    )
+    try:
+        yield connection
+    finally:
+        joined = db.session
+        db.session = original
+        for session in list(joined.registry.registry.values()):  # type: ignore[attr-defined]
+            session.close()
+        outer.rollback()
+        if driver is not None:
+            driver.isolation_level = level
+        connection.close()
 
 
 @pytest.fixture
@@ -227,133 +319,135 @@ def runner(app: Flask) -> Any:
 _seq = itertools.count(1)
 
 
+def create_municipality(
+    app: Flask, code: str = "GM0344", name: str = "Utrecht", province: str = "Utrecht"
+) -> Municipality:
+    with app.app_context():
+        mun = db.session.query(Municipality).filter_by(code=code).one_or_none()
+        if mun is None:
+            mun = Municipality(code=code, name=name, province=province)
+            db.session.add(mun)
+            db.session.commit()
+        db.session.refresh(mun)
+        db.session.expunge(mun)
+        return mun
+
+
+def create_org(
+    app: Flask,
+    name: str | None = None,
+    kvk: str | None = None,
+    kinds: tuple[str, ...] = ("staffing_agency",),
+) -> Organisation:
+    n = next(_seq)
+    with app.app_context():
+        org = Organisation(
+            kvk_number=kvk or f"{90000000 + n:08d}",
+            name=name or f"Organisatie {n}",
+            is_employer="employer" in kinds,
+            is_staffing_agency="staffing_agency" in kinds,
+            is_housing_provider="housing_provider" in kinds,
+            contact_email=f"contact{n}@example.nl",
+        )
+        db.session.add(org)
+        db.session.commit()
+        db.session.refresh(org)
+        db.session.expunge(org)
+        return org
+
+
+def create_user(
+    app: Flask,
+    role: str = "declarant",
+    *,
+    org: Organisation | None = None,
+    municipality: Municipality | None = None,
+    email: str | None = None,
+    password: str = PASSWORD,
+    verified: bool = True,
+    totp: bool | None = None,
+) -> User:
+    """``totp``: enrol a TOTP secret (``user.totp_secret``). By default staff roles are
+    enrolled (they must pass the second factor) and organisation users are not."""
+    from portal.services.passwords import hash_password
+    from portal.services.totp import new_secret, required_for
+
+    n = next(_seq)
+    with app.app_context():
+        user = User(email=email or f"user{n}@example.nl", role=role)
+        if role in ("declarant", "org_admin"):
+            user.organisation_id = (org or create_org(app)).id
+        elif role in ("inspector", "municipal_admin"):
+            user.municipality_id = (municipality or create_municipality(app)).id
+        user.password_hash = hash_password(password)
+        user.email_verified_at = clock.now() if verified else None
+        if required_for(user) if totp is None else totp:
+            user.totp_secret = new_secret()
+            user.totp_enabled_at = clock.now()
+        db.session.add(user)
+        db.session.commit()
+        db.session.refresh(user)
+        db.session.expunge(user)
+        return user
+
+
+def create_address(
+    app: Flask,
+    postcode: str = "3511 AB",
+    house_number: int = 1,
+    *,
+    letter: str = "",
+    addition: str = "",
+    municipality: Municipality | None = None,
+    floor_area: int | None = 100,
+    uses: str = "woonfunctie",
+    street: str = "Oudegracht",
+    town: str = "Utrecht",
+) -> Address:
+    n = next(_seq)
+    mun = municipality or create_municipality(app)
+    with app.app_context():
+        address = Address(
+            nummeraanduiding_id=f"{mun.code[2:]}20{n:010d}",
+            verblijfsobject_id=f"{mun.code[2:]}01{n:010d}",
+            street=street,
+            house_number=house_number,
+            house_letter=letter,
+            house_number_addition=addition,
+            postcode=postcode,
+            town=town,
+            municipality_id=mun.id,
+            floor_area_m2=floor_area,
+            uses=uses,
+            bag_status="Verblijfsobject in gebruik",
+        )
+        db.session.add(address)
+        db.session.commit()
+        db.session.refresh(address)
+        db.session.expunge(address)
+        return address
+
+
+# The factories: the functions above for the session's app. A module-scoped world calls the
+# functions themselves (function-scoped fixtures cannot be used there).
 @pytest.fixture
 def make_municipality(app: Flask) -> Callable[..., Municipality]:
-    def make(
-        code: str = "GM0344", name: str = "Utrecht", province: str = "Utrecht"
-    ) -> Municipality:
-        with app.app_context():
-            mun = db.session.query(Municipality).filter_by(code=code).one_or_none()
-            if mun is None:
-                mun = Municipality(code=code, name=name, province=province)
-                db.session.add(mun)
-                db.session.commit()
-            db.session.refresh(mun)
-            db.session.expunge(mun)
-            return mun
-
-    return make
+    return functools.partial(create_municipality, app)
 
 
 @pytest.fixture
 def make_org(app: Flask) -> Callable[..., Organisation]:
-    def make(
-        name: str | None = None,
-        kvk: str | None = None,
-        kinds: tuple[str, ...] = ("staffing_agency",),
-    ) -> Organisation:
-        n = next(_seq)
-        with app.app_context():
-            org = Organisation(
-                kvk_number=kvk or f"{90000000 + n:08d}",
-                name=name or f"Organisatie {n}",
-                is_employer="employer" in kinds,
-                is_staffing_agency="staffing_agency" in kinds,
-                is_housing_provider="housing_provider" in kinds,
-                contact_email=f"contact{n}@example.nl",
-            )
-            db.session.add(org)
-            db.session.commit()
-            db.session.refresh(org)
-            db.session.expunge(org)
-            return org
-
-    return make
+    return functools.partial(create_org, app)
 
 
 @pytest.fixture
-def make_user(
-    app: Flask,
-    make_org: Callable[..., Organisation],
-    make_municipality: Callable[..., Municipality],
-) -> Callable[..., User]:
-    from portal.services.passwords import hash_password
-
-    def make(
-        role: str = "declarant",
-        *,
-        org: Organisation | None = None,
-        municipality: Municipality | None = None,
-        email: str | None = None,
-        password: str = PASSWORD,
-        verified: bool = True,
-        totp: bool | None = None,
-    ) -> User:
-        """``totp``: enrol a TOTP secret (``user.totp_secret``). By default staff roles are
-        enrolled (they must pass the second factor) and organisation users are not."""
-        from portal.services.totp import new_secret, required_for
-
-        n = next(_seq)
-        with app.app_context():
-            user = User(email=email or f"user{n}@example.nl", role=role)
-            if role in ("declarant", "org_admin"):
-                user.organisation_id = (org or make_org()).id
-            elif role in ("inspector", "municipal_admin"):
-                user.municipality_id = (municipality or make_municipality()).id
-            user.password_hash = hash_password(password)
-            user.email_verified_at = clock.now() if verified else None
-            if required_for(user) if totp is None else totp:
-                user.totp_secret = new_secret()
-                user.totp_enabled_at = clock.now()
-            db.session.add(user)
-            db.session.commit()
-            db.session.refresh(user)
-            db.session.expunge(user)
-            return user
-
-    return make
+def make_user(app: Flask) -> Callable[..., User]:
+    return functools.partial(create_user, app)
 
 
 @pytest.fixture
-def make_address(
-    app: Flask, make_municipality: Callable[..., Municipality]
-) -> Callable[..., Address]:
-    def make(
-        postcode: str = "3511 AB",
-        house_number: int = 1,
-        *,
-        letter: str = "",
-        addition: str = "",
-        municipality: Municipality | None = None,
-        floor_area: int | None = 100,
-        uses: str = "woonfunctie",
-        street: str = "Oudegracht",
-        town: str = "Utrecht",
-    ) -> Address:
-        n = next(_seq)
-        mun = municipality or make_municipality()
-        with app.app_context():
-            address = Address(
-                nummeraanduiding_id=f"{mun.code[2:]}20{n:010d}",
-                verblijfsobject_id=f"{mun.code[2:]}01{n:010d}",
-                street=street,
-                house_number=house_number,
-                house_letter=letter,
-                house_number_addition=addition,
-                postcode=postcode,
-                town=town,
-                municipality_id=mun.id,
-                floor_area_m2=floor_area,
-                uses=uses,
-                bag_status="Verblijfsobject in gebruik",
-            )
-            db.session.add(address)
-            db.session.commit()
-            db.session.refresh(address)
-            db.session.expunge(address)
-            return address
-
-    return make
+def make_address(app: Flask) -> Callable[..., Address]:
+    return functools.partial(create_address, app)
 
 
 SECOND_FACTOR_PATH = "/account/tweede-stap"

@@ -1,7 +1,9 @@
 """The inspector's work on flags, at the service layer: scoping, inbox order and filters, the
 status rule, assignment, notes, the dossier's declarations and the occupancy chart.
 
-Flags are made by the real rules: declarations filed through ``file_declaration``.
+Flags are made by the real rules: declarations filed through ``file_declaration``. The
+municipalities, organisations and users are one world built once for the module; each test runs
+in a savepoint (``in_savepoint``, see tests/conftest.py) and its writes are rolled back after it.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from portal.services import inspection
 from portal.services.declarations import amend_declaration, end_declaration, file_declaration
 from portal.services.errors import Refused
 from portal.services.queries import scope_of
+from tests.conftest import create_municipality, create_org, create_user
 
 
 def _user(user: Any) -> User:
@@ -49,26 +52,34 @@ def flag_of(address: Any) -> Flag:
     return db.session.execute(select(Flag).where(Flag.address_id == address.id)).scalar_one()
 
 
-@pytest.fixture
-def world(
-    ctx: Flask,
-    make_municipality: Callable[..., Any],
-    make_org: Callable[..., Any],
-    make_user: Callable[..., Any],
-    make_address: Callable[..., Any],
-) -> dict[str, Any]:
-    utrecht = make_municipality("GM0344", "Utrecht")
-    westland = make_municipality("GM1783", "Westland", "Zuid-Holland")
-    flex = make_org(name="Flexwerk B.V.", kvk="90000011")
-    west = make_org(name="Westland Personeel", kvk="90000012")
+@pytest.fixture(scope="module")
+def _world(app: Flask, module_tables: None) -> dict[str, Any]:
+    """Built once for the module and committed; each test works in a savepoint on top of it."""
+    utrecht = create_municipality(app, "GM0344", "Utrecht")
+    westland = create_municipality(app, "GM1783", "Westland", "Zuid-Holland")
+    flex = create_org(app, name="Flexwerk B.V.", kvk="90000011")
+    west = create_org(app, name="Westland Personeel", kvk="90000012")
     return {
         "utrecht": utrecht,
         "westland": westland,
-        "a": make_user("declarant", org=flex),
-        "b": make_user("declarant", org=west),
-        "inspector": make_user("inspector", municipality=utrecht),
-        "colleague": make_user("inspector", municipality=utrecht),
-        "foreign_inspector": make_user("inspector", municipality=westland),
+        "a": create_user(app, "declarant", org=flex),
+        "b": create_user(app, "declarant", org=west),
+        "inspector": create_user(app, "inspector", municipality=utrecht),
+        "colleague": create_user(app, "inspector", municipality=utrecht),
+        "foreign_inspector": create_user(app, "inspector", municipality=westland),
+    }
+
+
+@pytest.fixture
+def world(
+    _world: dict[str, Any],
+    ctx: Flask,
+    in_savepoint: Any,
+    make_address: Callable[..., Any],
+) -> dict[str, Any]:
+    utrecht = _world["utrecht"]
+    return {
+        **_world,
         "make_address": lambda postcode, number, mun=utrecht, **kw: make_address(
             postcode, number, municipality=mun, **kw
         ),

@@ -1,5 +1,9 @@
 """The municipal permit register (services/permit_register.py): create, edit, revoke and import
-permits; every change judges the address again at once, so flags open and resolve."""
+permits; every change judges the address again at once, so flags open and resolve.
+
+The place (municipalities, users, organisations, addresses) is built once for the module; each
+test runs in a savepoint (``in_savepoint``, see tests/conftest.py) and its writes are rolled back
+after it."""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from portal.services import permit_register
 from portal.services.declarations import file_declaration
 from portal.services.errors import Refused
 from portal.services.queries import Scope
+from tests.conftest import create_address, create_municipality, create_org, create_user
 
 TODAY = date(2026, 3, 2)
 HEADER = (
@@ -36,26 +41,32 @@ def _frozen_clock() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="module")
+def _place(app: Flask, module_tables: None) -> dict[str, Any]:
+    """Built once for the module (on the frozen day) and committed; each test works in a
+    savepoint on top of it."""
+    with clock.freeze(datetime(2026, 3, 2, 12, tzinfo=clock.AMSTERDAM)):
+        utrecht = create_municipality(app, "GM0344", "Utrecht")
+        westland = create_municipality(app, "GM1783", "Westland", "Zuid-Holland")
+        return {
+            "utrecht": utrecht,
+            "admin": create_user(app, "municipal_admin", municipality=utrecht),
+            "declarant": create_user(app, "declarant", org=create_org(app, name="Flexwerk")),
+            "holder": create_org(
+                app, name="Woonbedrijf Oost", kvk="12345678", kinds=("housing_provider",)
+            ),
+            # 100 m² dwelling: area limit 8; without a permit at most 4 (national default)
+            "address": create_address(app, "3511 AB", 12, floor_area=100),
+            "other": create_address(app, "3511 AB", 14, floor_area=100),
+            "foreign": create_address(
+                app, "2671 AC", 29, municipality=westland, street="Hoogstraat"
+            ),
+        }
+
+
 @pytest.fixture
-def place(
-    ctx: Flask,
-    make_municipality: Callable[..., Any],
-    make_user: Callable[..., Any],
-    make_org: Callable[..., Any],
-    make_address: Callable[..., Any],
-) -> dict[str, Any]:
-    utrecht = make_municipality("GM0344", "Utrecht")
-    westland = make_municipality("GM1783", "Westland", "Zuid-Holland")
-    return {
-        "utrecht": utrecht,
-        "admin": make_user("municipal_admin", municipality=utrecht),
-        "declarant": make_user("declarant", org=make_org(name="Flexwerk")),
-        "holder": make_org(name="Woonbedrijf Oost", kvk="12345678", kinds=("housing_provider",)),
-        # 100 m² dwelling: area limit 8; without a permit at most 4 (national default)
-        "address": make_address("3511 AB", 12, floor_area=100),
-        "other": make_address("3511 AB", 14, floor_area=100),
-        "foreign": make_address("2671 AC", 29, municipality=westland, street="Hoogstraat"),
-    }
+def place(_place: dict[str, Any], ctx: Flask, in_savepoint: Any) -> dict[str, Any]:
+    return _place
 
 
 def _user(user: Any) -> User:
