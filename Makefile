@@ -7,9 +7,9 @@ MO := $(PO:.po=.mo)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 # The suite runs on TEST_WORKERS processes (pytest-xdist), each with a database of its own;
-# a test file stays on one worker (tests/conftest.py). TEST_WORKERS=0 runs in this process.
+# a test file goes whole to one worker (--dist loadfile). TEST_WORKERS=0 runs in this process.
 TEST_WORKERS ?= 2
-PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 .PHONY: run test check e2e lint typecheck security-check format bench drills drills-teeth ci install translations extract-messages serve
 

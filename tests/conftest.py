@@ -4,7 +4,8 @@ The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is 
 named there is emptied and migrated at the start). The schema is always created by the Alembic
 migrations, never by create_all, so every run also tests the migrations.
 
-Under pytest-xdist (``make test`` runs two workers) every worker has a database of its own: a
+Under pytest-xdist (``make test`` runs two workers and sends each test file whole to one of
+them, ``--dist loadfile``) every worker has a database of its own: a
 SQLite file in its own temporary directory, or on PostgreSQL ``<TEST_DATABASE_URL's name>_gw0``,
 ``…_gw1`` — created here with the named database's settings (``synchronous_commit``) and dropped
 at the end. TEST_DATABASE_URL is set to the worker's database, so whatever reads it (the browser
@@ -32,10 +33,9 @@ tests/security compares tables that way), not the browser tests (a server in ano
 nor the CLI-subprocess tests. Within such a test, a second connection would not see the test's
 rows (PostgreSQL) or would wait for its write lock (SQLite). Every test of a module with a world
 must use ``in_savepoint`` (through the world fixture), or its per-test cleaning empties the
-world. Under xdist a module's tests may be spread over both workers (see
-tests/integration/test_savepoint_isolation.py on ``--dist loadgroup``): each worker then builds
-the world in its own database, which is correct, only slower. That module proves that one
-test's writes do not reach the next.
+world. ``make test`` distributes whole files (``--dist loadfile``), so a module's world is built
+once, on one worker. tests/integration/test_savepoint_isolation.py proves that one test's writes
+do not reach the next.
 """
 
 from __future__ import annotations
@@ -90,16 +90,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 _WORKER_DATABASE = pytest.StashKey[str]()
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under ``--dist loadgroup`` a test file runs on one worker (its module's fixtures and the
-    PostgreSQL roles a file creates stay with it), unless its tests name their own
-    ``xdist_group`` (the accessibility checks, split by language)."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -16,8 +16,7 @@ if TYPE_CHECKING:
 
     from playwright.sync_api import Page
 
-# Each language's checks form a group of their own, so `make test`'s two workers share them.
-LANGS = [pytest.param(lang, marks=pytest.mark.xdist_group(f"e2e-{lang}")) for lang in ("nl", "en")]
+LANGS = ["nl", "en"]
 
 EXPECTED_ERRORS = {"/bestaat-niet", "/verify/ONBEKEND-CODE"}
 PUBLIC_PAGES = [

@@ -3,10 +3,10 @@ once for the module: a test's commits, made by a service and by views through th
 are seen by that test, but not by another connection while it runs, and not by the next test.
 
 ``test_b`` runs after ``test_a`` (file order) and checks that it did in the same process; if
-not, it skips. (Under ``make test`` that can happen: with pytest 9.2 and pytest-xdist 3.8 the
-``--dist loadgroup`` grouping by file does not take effect, because xdist sets ``item._nodeid``
-while pytest 9.2 reads ``Node.nodeid`` from ``_id``, so a file's tests can be spread over both
-workers. Run this file with ``-p no:xdist`` for the proof.) Shown once by sabotage, on
+not, it skips. (``make test`` sends a file whole to one worker, ``--dist loadfile``; with
+``--dist loadgroup`` the grouping by file did not take effect under pytest 9.2 and pytest-xdist
+3.8, because xdist sets ``item._nodeid`` while pytest 9.2 reads ``Node.nodeid`` from ``_id``, and
+the two tests could land on different workers.) Shown once by sabotage, on
 SQLite and PostgreSQL: with the fixture's ``outer.rollback()`` replaced by ``outer.commit()``,
 ``test_b`` fails (it finds A's two permits). With the line merely deleted both still pass:
 closing the connection rolls its open transaction back as well. Without the pysqlite workaround
