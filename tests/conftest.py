@@ -309,6 +309,15 @@ def runner(app: Flask) -> Any:
 _seq = itertools.count(1)
 
 
+def _stored(obj: Any) -> Any:
+    """Add ``obj`` (again), commit, and hand it back loaded and detached from the session."""
+    db.session.add(obj)
+    db.session.commit()
+    db.session.refresh(obj)
+    db.session.expunge(obj)
+    return obj
+
+
 def create_municipality(
     app: Flask, code: str = "GM0344", name: str = "Utrecht", province: str = "Utrecht"
 ) -> Municipality:
@@ -316,11 +325,7 @@ def create_municipality(
         mun = db.session.query(Municipality).filter_by(code=code).one_or_none()
         if mun is None:
             mun = Municipality(code=code, name=name, province=province)
-            db.session.add(mun)
-            db.session.commit()
-        db.session.refresh(mun)
-        db.session.expunge(mun)
-        return mun
+        return _stored(mun)
 
 
 def create_org(
@@ -339,11 +344,7 @@ def create_org(
             is_housing_provider="housing_provider" in kinds,
             contact_email=f"contact{n}@example.nl",
         )
-        db.session.add(org)
-        db.session.commit()
-        db.session.refresh(org)
-        db.session.expunge(org)
-        return org
+        return _stored(org)
 
 
 def create_user(
@@ -374,11 +375,7 @@ def create_user(
         if required_for(user) if totp is None else totp:
             user.totp_secret = new_secret()
             user.totp_enabled_at = clock.now()
-        db.session.add(user)
-        db.session.commit()
-        db.session.refresh(user)
-        db.session.expunge(user)
-        return user
+        return _stored(user)
 
 
 def create_address(
@@ -411,11 +408,7 @@ def create_address(
             uses=uses,
             bag_status="Verblijfsobject in gebruik",
         )
-        db.session.add(address)
-        db.session.commit()
-        db.session.refresh(address)
-        db.session.expunge(address)
-        return address
+        return _stored(address)
 
 
 # The factories: the functions above for the session's app. A module-scoped world calls the

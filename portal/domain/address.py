@@ -134,6 +134,11 @@ def is_residential(uses: tuple[str, ...] | list[str]) -> bool:
     return bool(RESIDENTIAL_USES.intersection(uses))
 
 
+def use_codes(stored: str) -> tuple[str, ...]:
+    """The BAG use codes of an address as stored (comma-separated, possibly empty)."""
+    return tuple(u for u in stored.split(",") if u)
+
+
 def number_label(house_number: int, house_letter: str | None, addition: str | None) -> str:
     """House number with letter and addition as written on a letter: ``12A-2``."""
     label = f"{house_number}{house_letter or ''}"

@@ -37,19 +37,16 @@ def flag_findings(evaluation: Evaluation, day: date) -> list[Finding]:
     the receipt at filing time, but opens or escalates the flag only when the daily re-evaluation
     reaches its date (``portal.services.reevaluation``). Filing and re-evaluation both use this.
     """
-    total = next(
-        (
-            s.occupants
-            for s in evaluation.segments
-            if s.start <= day and (s.end is None or day <= s.end)
-        ),
-        None,
-    )
+    total = next((s.occupants for s in evaluation.segments if _in_force(s.start, s.end, day)), None)
     return [
         f if total is None else replace(f, occupants=total)
         for f in evaluation.high
-        if f.start <= day and (f.end is None or day <= f.end)
+        if _in_force(f.start, f.end, day)
     ]
+
+
+def _in_force(start: date, end: date | None, day: date) -> bool:
+    return start <= day and (end is None or day <= end)
 
 
 def flag_values(high: Sequence[Finding]) -> dict[str, object]:

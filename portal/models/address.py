@@ -51,7 +51,7 @@ class Address(db.Model):
 
     @property
     def use_list(self) -> list[str]:
-        return [u for u in self.uses.split(",") if u]
+        return list(address_rules.use_codes(self.uses))
 
     @property
     def number_label(self) -> str:

@@ -12,6 +12,8 @@ from typing import Any
 
 import xlsxwriter
 
+from portal.clock import AMSTERDAM
+
 # Characters Excel refuses in a sheet name; a sheet name is at most 31 characters.
 _SHEET_NAME_FORBIDDEN = "[]:*?/\\"
 _OPTIONS = {
@@ -57,7 +59,9 @@ def _write(sheet: Any, row: int, column: int, value: object, formats: dict[type,
     elif isinstance(value, int | float):
         sheet.write_number(row, column, value)
     elif isinstance(value, datetime):
-        sheet.write_datetime(row, column, value.replace(tzinfo=None), formats[datetime])
+        if value.tzinfo is not None:  # Excel has no time zones: Dutch time, as on the pages
+            value = value.astimezone(AMSTERDAM).replace(tzinfo=None)
+        sheet.write_datetime(row, column, value, formats[datetime])
     elif isinstance(value, date):
         sheet.write_datetime(row, column, value, formats[date])
     else:

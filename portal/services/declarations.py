@@ -24,6 +24,7 @@ from portal.domain.address import (
     normalise_house_letter,
     normalise_postcode,
     parse_house_number,
+    use_codes,
 )
 from portal.domain.declarations import (
     DeclarationInput,
@@ -183,7 +184,7 @@ def receipt_address(address: Any) -> ReceiptAddress:
         nummeraanduiding_id=address.nummeraanduiding_id,
         verified=address.verified,
         floor_area_m2=address.floor_area_m2,
-        uses=tuple(u for u in address.uses.split(",") if u),
+        uses=use_codes(address.uses),
     )
 
 

@@ -16,6 +16,7 @@ from datetime import date
 
 from sqlalchemy import or_, select
 
+from portal.domain.address import use_codes
 from portal.domain.declarations import Filing, effective_occupancy
 from portal.domain.occupancy import AddressFacts, DeclaredOccupancy, PermitFacts
 from portal.models import Address, Declaration, Permit
@@ -94,7 +95,7 @@ def occupancy_inputs(ids: Sequence[int], day: date) -> dict[int, OccupancyInputs
         ]
         inputs[address_id] = OccupancyInputs(
             municipality_id=municipality_id,
-            facts=AddressFacts(area, tuple(u for u in uses.split(",") if u), verified),
+            facts=AddressFacts(area, use_codes(uses), verified),
             spans=spans,
             permits=permits.get(address_id, []),
         )

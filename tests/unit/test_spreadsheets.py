@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from xml.etree import ElementTree
 
 from portal.presentation.spreadsheets import sheet_name, workbook
@@ -61,6 +61,12 @@ def test_header_texts_numbers_dates_and_empty_cells() -> None:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert archive.namelist().count("xl/worksheets/sheet1.xml") == 1
         assert 'sheet name="Regio Utrecht"' in archive.read("xl/workbook.xml").decode()
+
+
+def test_a_moment_with_a_time_zone_is_written_in_dutch_time() -> None:
+    summer = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)  # 12:00 in Amsterdam (CEST)
+    cells = read_cells(workbook("x", ["moment"], [[summer]]))
+    assert cells["A2"] == ("date", "46204.5")
 
 
 def test_sheet_names_lose_what_excel_refuses() -> None:

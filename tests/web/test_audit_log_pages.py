@@ -169,7 +169,9 @@ def test_filters_order_pager_and_dutch_dates(
     app: Flask, make_user: Callable[..., User], tenants: dict[str, Any]
 ) -> None:
     org_id = tenants["org"].id
-    base = clock.now() - timedelta(days=40)
+    # At 10:00 UTC, so that the events of one day (up to an hour apart) stay on one Dutch day:
+    # from late evening on, "now" plus 30 minutes crossed midnight and the test failed.
+    base = (clock.now() - timedelta(days=40)).replace(hour=10, minute=0, second=0, microsecond=0)
     with app.app_context():
         for i in range(60):
             event = audit.record(
