@@ -261,10 +261,13 @@ def browser(e2e_ready: None) -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="session")
-def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where the tests leave their screenshots (env E2E_SCREENSHOTS, else a pytest tmp dir)."""
+def screenshots() -> Path | None:
+    """Where the tests leave their screenshots: the directory ``E2E_SCREENSHOTS`` names, or
+    ``None`` (no screenshots) when it is not set."""
     wanted = os.environ.get("E2E_SCREENSHOTS")
-    path = Path(wanted) if wanted else tmp_path_factory.mktemp("e2e-screenshots")
+    if not wanted:
+        return None
+    path = Path(wanted)
     path.mkdir(parents=True, exist_ok=True)
     return path
 

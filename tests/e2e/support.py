@@ -37,7 +37,11 @@ def assert_accessible(page: Page) -> None:
     assert not violations, f"{page.url}\n{describe(violations)}"
 
 
-def shoot(page: Page, directory: Path, name: str) -> Path:
+def shoot(page: Page, directory: Path | None, name: str) -> Path | None:
+    """A full-page screenshot, when the run asked for them (``E2E_SCREENSHOTS``); else nothing
+    (a full-page PNG costs a quarter of a second or more per page)."""
+    if directory is None:
+        return None
     path = directory / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path

@@ -208,7 +208,7 @@ def test_public_page_has_no_wcag_violations(
 def test_role_page_has_no_wcag_violations(
     role_page: Callable[[str], Page],
     server: Server,
-    screenshots: Path,
+    screenshots: Path | None,
     role: str,
     item: PathOf,
     lang: str,
@@ -315,7 +315,7 @@ REFLOW_PAGES: list[tuple[str | None, PathOf]] = [
 def test_page_reflows_at_320_pixels(
     role_page: Callable[[str], Page],
     server: Server,
-    screenshots: Path,
+    screenshots: Path | None,
     role: str | None,
     item: PathOf,
 ) -> None:

@@ -87,7 +87,7 @@ def _signup_and_verify(context: BrowserContext, server: Server, email: str, kvk:
 
 
 def test_declarant_signs_up_declares_and_downloads_the_receipt(
-    context: BrowserContext, server: Server, screenshots: Path, tmp_path: Path
+    context: BrowserContext, server: Server, screenshots: Path | None, tmp_path: Path
 ) -> None:
     postcode, number, _address_id = _small_free_address(server)
     page = _signup_and_verify(context, server, "planner@e2e-uitzend.example", "91234567")
@@ -115,7 +115,7 @@ def test_declarant_signs_up_declares_and_downloads_the_receipt(
 
 
 def test_second_declarant_at_the_same_address_gets_an_over_limit_finding(
-    context: BrowserContext, server: Server, screenshots: Path
+    context: BrowserContext, server: Server, screenshots: Path | None
 ) -> None:
     postcode, number, address_id = _small_free_address(server)
     first = context.new_page()
@@ -143,7 +143,7 @@ def test_second_declarant_at_the_same_address_gets_an_over_limit_finding(
 
 
 def test_inspector_works_a_signal_from_inbox_to_closed(
-    context: BrowserContext, server: Server, screenshots: Path
+    context: BrowserContext, server: Server, screenshots: Path | None
 ) -> None:
     page = context.new_page()
     log_in(page, server, ROLE_EMAILS["inspector"])
@@ -177,7 +177,7 @@ def test_inspector_works_a_signal_from_inbox_to_closed(
 
 
 def test_housing_provider_renews_a_permit_and_the_municipality_approves(
-    context: BrowserContext, server: Server, screenshots: Path, tmp_path: Path
+    context: BrowserContext, server: Server, screenshots: Path | None, tmp_path: Path
 ) -> None:
     org = server.one(
         "select organisation_id from users where email = ?", (ROLE_EMAILS["housing_provider"],)
@@ -258,7 +258,7 @@ BAD_CSV = (
 
 
 def test_csv_upload_with_errors_lists_the_bad_rows(
-    context: BrowserContext, server: Server, screenshots: Path, tmp_path: Path
+    context: BrowserContext, server: Server, screenshots: Path | None, tmp_path: Path
 ) -> None:
     postcode, number, _ = _small_free_address(server)
     today = date.today().strftime("%d-%m-%Y")

@@ -64,7 +64,7 @@ def _focus_is_visible(page: Page) -> bool:
 
 
 def test_keyboard_only_through_the_declaration_form(
-    context: BrowserContext, server: Server, screenshots: Path
+    context: BrowserContext, server: Server, screenshots: Path | None
 ) -> None:
     page = context.new_page()
     log_in(page, server, ROLE_EMAILS["declarant"])
