@@ -25,7 +25,7 @@ from portal import clock
 from portal.domain.flags import OPEN_STATUSES
 from portal.domain.occupancy import is_late
 from portal.domain.policy import OccupancyPolicy, policy_in_force
-from portal.domain.statistics import median
+from portal.domain.statistics import THRESHOLD, DisclosureRules, Protected, median
 from portal.extensions import db
 from portal.models import (
     Address,
@@ -493,21 +493,36 @@ class OpenStatistics:
 
 
 def published_months(today: date) -> list[date]:
-    """The months of the last year that the nightly job has figures for, oldest first."""
-    months = recent_months(today)
+    """The months of the last year whose figures are final and stored, oldest first.
+
+    The nightly job recomputes the running month and the one before it (late filings still
+    change that one); neither is published, so every published figure stays the same from the day
+    it first appears and two publications can never be subtracted from each other."""
+    running = first_of_month(today)
+    final = [m for m in recent_months(today) if m < previous_month(running)]
     stored = set(
         db.session.execute(
-            select(MonthlyStatistic.month).where(MonthlyStatistic.month.in_(months)).distinct()
+            select(MonthlyStatistic.month).where(MonthlyStatistic.month.in_(final)).distinct()
         ).scalars()
     )
-    return [m for m in months if m in stored]
+    return [m for m in final if m in stored]
 
 
-def open_statistics(months: Sequence[date], level: str = "municipality") -> OpenStatistics:
+def disclosure_rules() -> DisclosureRules:
+    """The rules of the settings (``STATISTICS_MIN_ADDRESSES``)."""
+    from flask import current_app
+
+    return DisclosureRules(min_addresses=int(current_app.config["STATISTICS_MIN_ADDRESSES"]))
+
+
+def open_statistics(
+    months: Sequence[date], level: str = "municipality", rules: DisclosureRules | None = None
+) -> OpenStatistics:
     """The open figures of ``months`` per municipality (every municipality, so a missing row
     never says "zero"), or per postcode area within a municipality, suppressed so that no count
-    below 5 can be read or worked out from the totals (``portal.domain.statistics``)."""
-    from portal.domain.statistics import protect, protect_breakdown
+    below 5, and no occupants of fewer than ``rules.min_addresses`` addresses, can be read or
+    worked out from the totals (``portal.domain.statistics``; docs/statistics-disclosure.md)."""
+    rules = rules or disclosure_rules()
 
     municipalities = list(
         db.session.execute(select(Municipality).order_by(Municipality.code)).scalars()
@@ -534,14 +549,18 @@ def open_statistics(months: Sequence[date], level: str = "municipality") -> Open
         label = month.strftime("%Y-%m")
         cells: dict[str, Any] = {}
         total: dict[str, object] = {"month": label}
-        for measure in OPEN_MEASURES:
-            values = [
+        values = {
+            measure: [
                 int(getattr(whole[(month, m.id)], measure)) if (month, m.id) in whole else 0
                 for m in municipalities
             ]
-            result = protect(values)
-            cells[measure] = result.cells
-            total[measure] = result.total.shown
+            for measure in OPEN_MEASURES
+        }
+        protected = protect_units(values, None, rules, listed_only=False)
+        assert protected is not None  # a total of its own may be hidden, never withheld
+        for measure in OPEN_MEASURES:
+            cells[measure] = protected[measure].cells
+            total[measure] = protected[measure].total.shown
         totals.append(total)
         for i, m in enumerate(municipalities):
             if level == "municipality":
@@ -556,16 +575,17 @@ def open_statistics(months: Sequence[date], level: str = "municipality") -> Open
             areas = sorted(parts.get((month, m.id), []), key=lambda r: r.postcode_area)
             if not areas:
                 continue
-            shown_by_measure: dict[str, tuple[Any, ...] | None] = {}
-            for measure in AREA_MEASURES:
-                parent = cells[measure][i]
-                shown_by_measure[measure] = (
-                    None
-                    if parent.hidden
-                    else protect_breakdown([getattr(a, measure) for a in areas], parent.value)
-                )
-            if any(v is None for v in shown_by_measure.values()):
+            parents = {measure: cells[measure][i] for measure in AREA_MEASURES}
+            if any(parent.hidden for parent in parents.values()):
                 continue  # too small to break down: the municipality row is all there is
+            breakdown = protect_units(
+                {measure: [int(getattr(a, measure)) for a in areas] for measure in AREA_MEASURES},
+                {measure: parent.value for measure, parent in parents.items()},
+                rules,
+                listed_only=True,
+            )
+            if breakdown is None:
+                continue  # it cannot be broken down safely: the municipality row is all there is
             for j, area in enumerate(areas):
                 part: dict[str, object] = {
                     "month": label,
@@ -573,12 +593,51 @@ def open_statistics(months: Sequence[date], level: str = "municipality") -> Open
                     "municipality": m.name,
                     "postcode_area": area.postcode_area,
                 }
-                for measure in AREA_MEASURES:
-                    protected = shown_by_measure[measure]
-                    assert protected is not None
-                    part[measure] = protected[j].shown
+                part.update({m: breakdown[m].cells[j].shown for m in AREA_MEASURES})
                 rows.append(part)
     return OpenStatistics(list(months), level, rows, totals)
+
+
+def protect_units(
+    values: dict[str, list[int]],
+    totals: dict[str, int] | None,
+    rules: DisclosureRules,
+    *,
+    listed_only: bool,
+) -> dict[str, Protected] | None:
+    """Protect the published measures of a list of units (municipalities, or the postcode areas
+    of one): addresses and occupants linked (``protect_together``), every other measure on its
+    own. ``totals`` None: the units' own sums, published beside them (hidden when they must
+    be); else totals published elsewhere, and None when the units cannot be shown without
+    giving one away. ``listed_only``: the list holds only units with occupancy."""
+    from portal.domain.statistics import protect, protect_together
+
+    addresses, occupants = values["addresses_occupied"], values["occupants"]
+    positive = rules.listed_floor if listed_only else 0
+    # What an outsider knows a unit has at least: 1 of each in a list of occupied units; 1
+    # address where the occupants are 5 or more (shown, or "x").
+    address_floor = [max(positive, rules.listed_floor if o >= THRESHOLD else 0) for o in occupants]
+    linked = {"addresses_occupied": addresses, "occupants": occupants}
+    wanted = {m: (sum(v) if totals is None else totals[m]) for m, v in linked.items()}
+    floors = {"addresses_occupied": address_floor, "occupants": [positive] * len(occupants)}
+    sensitive = {
+        "addresses_occupied": [False] * len(addresses),
+        # Occupants of only a few occupied addresses could be one address's total.
+        "occupants": [n > 0 and rules.few_addresses(n) for n in addresses],
+    }
+    if rules.together:
+        result = protect_together(linked, wanted, floors=floors, sensitive=sensitive)
+    else:
+        result = {
+            m: protect(linked[m], wanted[m], floors=floors[m], sensitive=sensitive[m])
+            for m in linked
+        }
+    if totals is not None and any(p.total.suppressed for p in result.values()):
+        return None
+    for measure, numbers in values.items():
+        if measure not in result:
+            result[measure] = protect(numbers)
+    return result
 
 
 LEVELS = ("municipality", "postcode")

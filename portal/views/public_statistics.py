@@ -11,6 +11,7 @@ from portal.forms.regions import StatisticsMonthForm
 from portal.services.errors import Refused
 from portal.services.statistics import (
     OPEN_MEASURES,
+    disclosure_rules,
     open_request,
     open_statistics,
     published_months,
@@ -40,4 +41,5 @@ def statistics() -> str:
         months=months,
         data=data,
         measures=OPEN_MEASURES,
+        min_addresses=disclosure_rules().min_addresses,
     )

@@ -13,7 +13,7 @@ from portal.domain.statistics import (
     feasible_ranges,
     median,
     protect,
-    protect_breakdown,
+    protect_together,
     recoverable,
 )
 
@@ -96,12 +96,56 @@ def test_feasible_ranges_of_a_hidden_pair() -> None:
     assert feasible_ranges(cells, None) == [(0, 4), (5, None)]
 
 
-def test_breakdown_of_a_published_total_is_withheld_when_it_cannot_be_protected() -> None:
-    assert protect_breakdown([4, 4], 8) is None
-    assert protect_breakdown([3, 9], 12) is not None
-    cells = protect_breakdown([3, 9, 20], 32)
-    assert cells is not None
-    assert [c.shown for c in cells] == [BELOW, HIDDEN, 20]
+def test_a_group_whose_total_must_stay_can_be_withheld_instead() -> None:
+    assert protect([4, 4], 8).total.suppressed
+    assert not protect([3, 9], 12).total.suppressed
+    assert [c.shown for c in protect([3, 9, 20], 32).cells] == [BELOW, HIDDEN, 20]
+
+
+@pytest.mark.parametrize(
+    ("values", "floors", "shown"),
+    [
+        # Anyone may be 0…4: the "<5" of 2 has 0…1 left beside the hidden 5 — safe.
+        pytest.param([5, 1], [0, 0], None, id="floor-0-a-pair-is-safe"),
+        # A listed area has at least 1: "x" + "<5" = 6 leaves only 5 + 1 — no breakdown.
+        pytest.param([5, 1], [1, 1], "total hidden", id="floor-1-the-pair-is-pinned"),
+        pytest.param([5, 2, 9], [1, 1, 1], [HIDDEN, BELOW, 9], id="floor-1-room-to-spare"),
+    ],
+)
+def test_what_an_outsider_knows_of_a_listed_cell(
+    values: list[int], floors: list[int], shown: object
+) -> None:
+    result = protect(values, sum(values), floors=floors)
+    if shown == "total hidden":
+        assert result.total.suppressed
+    elif shown is None:
+        assert not result.total.suppressed
+    else:
+        assert [c.shown for c in result.cells] == shown
+    for lo, hi in feasible_ranges(result.cells, None if result.total.suppressed else sum(values)):
+        assert hi is None or lo < hi
+
+
+def test_sensitive_cells_are_hidden_whatever_their_size() -> None:
+    result = protect([9, 30, 40], sensitive=[True, False, False])
+    assert [c.shown for c in result.cells] == [HIDDEN, HIDDEN, 40]
+
+
+def test_linked_measures_hide_a_unit_in_both_or_neither() -> None:
+    """Addresses 1 and 6 with occupants 9 and 20: the occupants of the one-address unit are
+    sensitive; its addresses are hidden anyway (<5), and the other unit's figures follow so
+    that neither can be worked out from the totals."""
+    result = protect_together(
+        {"addresses": [1, 6], "occupants": [9, 20]},
+        {"addresses": 7, "occupants": 29},
+        floors={"addresses": [1, 1], "occupants": [0, 0]},
+        sensitive={"addresses": [False, False], "occupants": [True, False]},
+    )
+    hidden = {measure: p.hidden for measure, p in result.items()}
+    assert hidden["addresses"] == hidden["occupants"]
+    assert all(
+        p.total.suppressed or not recoverable(p.cells, p.total.value) for p in result.values()
+    )
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,9 @@ from portal.views.transaction import commit_point
 FORMATS = ("json", "csv")
 NOTE = (
     'Counts below 5 are shown as "<5"; counts shown as "x" are hidden so that no count below 5 '
-    "can be worked out from the totals (secondary suppression)."
+    "can be worked out from the totals (secondary suppression). Occupants of an area with only "
+    "a few occupied addresses are hidden, an area's addresses and occupants are hidden together, "
+    "and only final months are published (see docs/statistics-disclosure.md)."
 )
 
 
