@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from flask import Flask, g, has_request_context, render_template, request, url_for
+from flask import Flask, g, has_request_context, render_template, request
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from portal.extensions import babel, db, login_manager
 from portal.presentation import labels
+from portal.views import links
 
 LANG_COOKIE = "lang"
 ROLE_LABELS = {
@@ -111,6 +112,7 @@ def _init_templates(app: Flask) -> None:
     app.jinja_env.filters["iso_date"] = labels.iso_date
     app.jinja_env.globals.update(labels.TEMPLATE_GLOBALS)
     app.jinja_env.globals["filing_findings"] = _filing_findings
+    app.jinja_env.globals["page_url"] = links.page_url  # a global: imported macros use it
 
     @app.context_processor
     def _language() -> dict[str, Any]:
@@ -118,16 +120,9 @@ def _init_templates(app: Flask) -> None:
         return {
             "current_locale": current,
             "other_locales": [loc for loc in app.config["LOCALES"] if loc != current],
-            "lang_url": _lang_url,
+            "lang_url": links.this_page_in,
             "role_label": lambda role: str(ROLE_LABELS.get(role, role)),
         }
-
-    def _lang_url(locale: str) -> str:
-        """This page in another language (GET pages), else the home page in it."""
-        if request.method == "GET" and request.endpoint and request.endpoint != "static":
-            args = {**request.args.to_dict(), **(request.view_args or {}), "lang": locale}
-            return url_for(request.endpoint, **args)
-        return url_for("public.home", lang=locale)
 
 
 def _filing_findings(receipt: Any) -> list[Any]:

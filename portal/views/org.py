@@ -31,6 +31,7 @@ from portal.services.errors import Refused
 from portal.services.queries import get_scoped_or_404, scope_of, scoped
 from portal.views import downloads
 from portal.views.guards import gate, require_role
+from portal.views.links import ADDRESS_LOOKUP_PARAMETERS, kept_query
 from portal.views.pagination import paginate
 from portal.views.transaction import commit_point
 
@@ -101,7 +102,7 @@ def remove_member(user_id: int) -> object:
 @bp.get("/adres-zoeken")
 def address_lookup() -> object:
     """The foundation's look-up page; looking up is now the first step of declaring."""
-    return redirect(url_for("org.declare_lookup", **request.args.to_dict()))
+    return redirect(url_for("org.declare_lookup", **kept_query(ADDRESS_LOOKUP_PARAMETERS)))
 
 
 # --- declarations -------------------------------------------------------------------------------

@@ -247,7 +247,8 @@ def page_args(problems: list[Problem]) -> tuple[int, int]:
     values = []
     for name, default in (("page", 1), ("per_page", 50)):
         raw = request.args.get(name, str(default))
-        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= (
+        # The length first: int() refuses more than 4,300 digits with a ValueError (a 500).
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 7) or not 1 <= int(raw) <= (
             PER_PAGE_MAX if name == "per_page" else 10**6
         ):
             problems.append(Problem(name, "page.format"))
