@@ -1,10 +1,11 @@
 """P5 receipt PDF measurements, one mode per fresh process (called by bench/run.py).
 
 ``pdf.py timing URL N``: interleaved rounds of (a) the portal's ``receipt_pdf`` on a receipt
-not yet rendered (database fetch + Jinja + WeasyPrint PDF/A-3b + store), (b) a bare
-``HTML(string=<the same HTML>).write_pdf(stylesheets=[receipt.css])`` and (c) the reference
-receipt of PERFORMANCE.md §1 (inline CSS, @page margin boxes with counter(pages) and
-string-set, a flex header, a 10×5 table, a paragraph, a footer, an SVG QR data URI); medians.
+not yet rendered (database fetch + Jinja + WeasyPrint tagged PDF/A-3a + store), (b) a bare
+``HTML(string=<the same HTML>).write_pdf(stylesheets=[receipt.css], pdf_variant=<the portal's>)``
+(the same variant, so the tagging is on both sides of the P5 ratio) and (c) the reference receipt
+of PERFORMANCE.md §1 (inline CSS, @page margin boxes with counter(pages) and string-set, a flex
+header, a 10×5 table, a paragraph, a footer, an SVG QR data URI; plain PDF, untagged); medians.
 ``pdf.py memory-portal URL N`` / ``memory-bare URL N``: RSS growth over N renders after 5
 warm-ups. Prints one JSON line.
 """
@@ -31,7 +32,7 @@ from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Receipt  # noqa: E402
 from portal.receipts.fetcher import AssetOnlyFetcher, asset_url  # noqa: E402
-from portal.receipts.render import STYLESHEET, render_receipt_html  # noqa: E402
+from portal.receipts.render import PDF_VARIANT, STYLESHEET, render_receipt_html  # noqa: E402
 from portal.services.receipts import receipt_pdf  # noqa: E402
 
 
@@ -68,7 +69,9 @@ footer {{ margin-top: 12pt; font-size: 8pt; color: #444 }} img {{ width: 30mm }}
 def bare(html: str) -> bytes:
     fetcher = AssetOnlyFetcher()
     sheet = CSS(url=asset_url(STYLESHEET), url_fetcher=fetcher)
-    return HTML(string=html, url_fetcher=fetcher).write_pdf(stylesheets=[sheet])  # type: ignore[no-any-return]
+    return HTML(string=html, url_fetcher=fetcher).write_pdf(  # type: ignore[no-any-return]
+        stylesheets=[sheet], pdf_variant=PDF_VARIANT
+    )
 
 
 def timed(fn: Any, *args: Any) -> float:

@@ -1,8 +1,9 @@
 """The receipt of a batch of declarations (receipts layer): template and view builder.
 
 One receipt for the whole batch lists every declaration reference of it (each declaration also
-has its own receipt). The list is plain lines in paragraphs of ``ROWS_PER_TABLE``: a table that
-spans hundreds of pages is several times slower in WeasyPrint (PERFORMANCE.md §1, #1296).
+has its own receipt). The list is ordered lists of ``ROWS_PER_LIST`` items, one line each, not a
+table: a table that spans hundreds of pages is several times slower in WeasyPrint (PERFORMANCE.md
+§1, #1296; the template's comment has the figures).
 ``render.render_receipt_html`` dispatches on the snapshot's kind.
 """
 
@@ -15,7 +16,7 @@ from portal.receipts import formatting, texts
 
 KIND: Final = "batch"
 TEMPLATE: Final = "receipts/batch.html"
-ROWS_PER_TABLE: Final = 200
+ROWS_PER_LIST: Final = 200
 
 
 def view(snapshot: Mapping[str, Any], locale: str) -> dict[str, Any]:
@@ -46,5 +47,5 @@ def view(snapshot: Mapping[str, Any], locale: str) -> dict[str, Any]:
         "organisation_kvk": formatting.text(organisation.get("kvk")),
         "count": formatting.number(len(rows), locale),
         "municipality_codes": ", ".join(sorted(municipalities)),
-        "tables": [rows[i : i + ROWS_PER_TABLE] for i in range(0, len(rows), ROWS_PER_TABLE)],
+        "lists": [rows[i : i + ROWS_PER_LIST] for i in range(0, len(rows), ROWS_PER_LIST)],
     }

@@ -26,6 +26,13 @@ def text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def spelled(code: str) -> str:
+    """``ABCD-EFGH-JKMN`` → ``A B C D, E F G H, J K M N``: one character at a time, so a screen
+    reader spells the code instead of reading its groups as words; the dashes become pauses."""
+    groups = (" ".join(group) for group in code.split("-"))
+    return ", ".join(group for group in groups if group)
+
+
 def day(value: Any, locale: str) -> str:
     if not value:
         return ""

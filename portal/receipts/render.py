@@ -1,4 +1,4 @@
-"""Snapshot → HTML → PDF/A-3b receipt (receipts layer).
+"""Snapshot → HTML → tagged PDF/A-3a receipt (receipts layer).
 
 Rules (CONVENTIONS.md "Receipts are rendered from a snapshot", SECURITY.md T9, PERFORMANCE.md §1
 and §6):
@@ -10,8 +10,13 @@ and §6):
 - WeasyPrint fetches only through :class:`AssetOnlyFetcher` (bundled assets and ``data:``);
 - the stylesheet and the ``FontConfiguration`` are built once per process (about 20 % faster per
   receipt), the QR code is an SVG data URI, and the only font family is DejaVu Sans;
-- the PDF is PDF/A-3b with the canonical JSON of the snapshot embedded, so the archived file
-  carries the exact data it shows and its SHA-256 can be checked without the portal.
+- the PDF is PDF/A-3a with the canonical JSON of the snapshot embedded, so the archived file
+  carries the exact data it shows and its SHA-256 can be checked without the portal;
+- PDF/A-3a is PDF/A-3b plus tagging (issue 24): WeasyPrint writes the structure of the HTML
+  (headings, tables with their row headers, lists, the QR code as a Figure with its alt text) as
+  the PDF's structure tree, sets the catalogue's ``Lang`` from ``<html lang>`` and the Title from
+  ``<title>``, so a screen reader reads the receipt (templates/receipts/_layout.html says what the
+  markup must keep). A receipt already stored keeps its bytes: only new renders are tagged.
 
 Renders need a Flask application context (translations and the template environment).
 """
@@ -37,6 +42,7 @@ from portal.receipts.formatting import day as _date
 from portal.receipts.formatting import moment as _datetime
 from portal.receipts.formatting import number as _number
 from portal.receipts.formatting import period as _period
+from portal.receipts.formatting import spelled
 from portal.receipts.formatting import text as _text
 
 TEMPLATE: Final = "receipts/receipt.html"
@@ -44,7 +50,8 @@ STYLESHEET: Final = "receipt.css"
 # Bump when the layout or texts change in a way a reader would notice; the caller stores it
 # with the receipt row (CONVENTIONS.md "the template version").
 
-PDF_VARIANT: Final = "pdf/a-3b"
+# Archival and tagged: pdf/a-3a since WeasyPrint 67; its tags come from the HTML.
+PDF_VARIANT: Final = "pdf/a-3a"
 # ISO 32000-2 §7.11.3 / PDF/A-3: "Data" = the data the visual presentation was made from.
 ATTACHMENT_RELATIONSHIP: Final = "Data"
 
@@ -143,6 +150,8 @@ def common_view(snapshot: Mapping[str, Any], locale: str) -> dict[str, Any]:
         "reference": _text(snapshot.get("reference")),
         "filed_at": _datetime(snapshot.get("filed_at"), locale),
         "verification_code": code,
+        "verification_code_spelled": spelled(code),
+        "verify_url": verify_url,
         "verify_page": _verify_page(verify_url, code),
         "qr_data_uri": qr_svg_data_uri(verify_url) if verify_url else "",
         "sha256": snapshot_sha256(snapshot),
@@ -150,7 +159,7 @@ def common_view(snapshot: Mapping[str, Any], locale: str) -> dict[str, Any]:
 
 
 def render_receipt_pdf(snapshot: Mapping[str, Any], locale: str) -> bytes:
-    """The receipt as PDF/A-3b bytes, with ``canonical_json(snapshot)`` embedded as a file."""
+    """The receipt as tagged PDF/A-3a bytes with ``canonical_json(snapshot)`` embedded."""
     html = render_receipt_html(snapshot, locale)
     with force_locale(locale):
         description = _("The filed data of this receipt (canonical JSON)")
@@ -163,7 +172,7 @@ def render_receipt_pdf(snapshot: Mapping[str, Any], locale: str) -> bytes:
 def html_to_pdf(
     html: str, *, attachments: Sequence[tuple[str, bytes, str]] = (), fetcher: Any = None
 ) -> bytes:
-    """Render trusted receipt HTML to PDF/A-3b through the locked fetcher.
+    """Render trusted receipt HTML to tagged PDF/A-3a through the locked fetcher.
 
     ``attachments`` are ``(file name, bytes, description)``. ``fetcher`` exists for the
     sabotage test in tests/integration/test_receipt_render.py; production code never passes it.

@@ -1,4 +1,7 @@
-"""Receipt PDFs: PDF/A-3b with the filed data embedded, two languages, hostile text, the fetcher.
+"""Receipt PDFs: PDF/A-3a with the filed data embedded, two languages, hostile text, the fetcher.
+
+The tagging itself (structure tree, headings, tables, the QR code's alternative) is tested in
+test_receipt_tagging.py.
 
 SECURITY.md T9: hostile text in every field reaches neither the network nor the file system (a
 canary HTTP server and a canary file see nothing) and is printed literally. CONVENTIONS.md asks
@@ -228,7 +231,7 @@ def hostile_snapshot(canary: Canary, canary_file: str, *, long: bool = True) -> 
 # --- PDF/A and the embedded data --------------------------------------------------------------
 
 
-def test_receipt_is_pdf_a_3b_with_the_canonical_json_embedded(ctx: Flask) -> None:
+def test_receipt_is_pdf_a_3a_with_the_canonical_json_embedded(ctx: Flask) -> None:
     snapshot = make_snapshot()
     pdf = render.render_receipt_pdf(snapshot, "nl")
 
@@ -242,7 +245,7 @@ def test_receipt_is_pdf_a_3b_with_the_canonical_json_embedded(ctx: Flask) -> Non
         el.get(pdfaid + "conformance") for el in root.iter() if el.get(pdfaid + "conformance")
     }
     assert parts == {"3"}
-    assert conformance == {"B"}
+    assert conformance == {"A"}
 
     name = "ontvangstbevestiging-MH-2026-000123.json"
     assert list(reader.attachments) == [name]
