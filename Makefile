@@ -41,8 +41,10 @@ $(STAMP): pyproject.toml scripts/install.sh
 	PYTHON=$(PYTHON) ./scripts/install.sh
 	@touch $(STAMP)
 
-%.mo: %.po $(STAMP)
-	$(BIN)/pybabel compile -i $< -o $@
+# Order-only on the stamp: scripts/install.sh compiles the catalogues itself, so a fresh install
+# does not compile them a second time; an edited .po is compiled again.
+%.mo: %.po | $(STAMP)
+	$(BIN)/pybabel -q compile -i $< -o $@
 
 lint: install
 	$(BIN)/ruff check .

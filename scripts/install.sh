@@ -54,12 +54,16 @@ if ((${#optional_missing[@]})); then
   fi
 fi
 
+# Another apt-get or an unattended upgrade may hold the package locks: wait for it (up to 10
+# minutes) instead of failing at once.
+APT_WAIT=(-o DPkg::Lock::Timeout=600)
+
 if ((${#missing[@]})); then
   if [ "$(id -u)" = "0" ]; then
-    echo "Installing Debian packages: ${missing[*]}"
+    echo "Installing Debian packages: ${missing[*]} (waits while another apt-get runs)"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    apt-get "${APT_WAIT[@]}" update -qq
+    apt-get "${APT_WAIT[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
     echo "error: these Debian packages are missing: ${missing[*]}" >&2
     echo "Install them with:" >&2
@@ -73,7 +77,9 @@ if [ ! -x .venv/bin/python ]; then
   echo "Creating .venv"
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[dev]"
-.venv/bin/pybabel compile -d portal/translations
+echo "Installing the Python packages into .venv"
+.venv/bin/python -m pip install -qq --disable-pip-version-check --upgrade pip
+.venv/bin/python -m pip install -qq --disable-pip-version-check -e ".[dev]"
+echo "Compiling the translations"
+.venv/bin/pybabel -q compile -d portal/translations
 echo "Installed."
