@@ -57,7 +57,8 @@ class SignUpResult:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _email(raw: str, field_name: str) -> str:
+def checked_email(raw: str, field_name: str) -> str:
+    """``raw`` normalised, or Refused at ``field_name``."""
     try:
         return normalise_email(raw)
     except InvalidValue as exc:
@@ -116,7 +117,9 @@ def sign_up_organisation(data: SignUp) -> SignUpResult:
 
     existing = find_user_by_email(values["email"])
     if existing is not None:
-        # Neutral answer; the owner of the address hears about the attempt.
+        # Neutral answer; the owner of the address hears about the attempt. The password is
+        # hashed all the same, so the answer takes as long as a real sign-up's.
+        hash_password(data.password)
         enqueue_email(existing.email, "account_exists", locale=existing.preferred_locale)
         audit.record("signup", actor_label=values["email"], result="duplicate_email")
         return SignUpResult()
@@ -259,15 +262,33 @@ def reset_password(raw_token: str, password: str) -> User:
     return user
 
 
-def invite_colleague(admin: User, raw_email: str, role: str) -> User:
-    """An organisation admin invites a colleague; the invitee sets a password from the link."""
+def notify_existing_account(existing: User, inviter: User, role: str) -> None:
+    """An invitation to an address that already has an account: nothing is created and the
+    inviter is told what any invitation tells (no account enumeration); the owner of the address
+    gets a notice by email instead. The inviter's audit event names no account."""
+    enqueue_email(
+        existing.email,
+        "invite_existing",
+        locale=existing.preferred_locale,
+        organisation=inviter.organisation,
+        municipality=inviter.municipality,
+        role=role,
+    )
+    audit.record("invite", actor=inviter, object_type="user", detail=role)
+
+
+def invite_colleague(admin: User, raw_email: str, role: str) -> str:
+    """An organisation admin invites a colleague; the invitee sets a password from the link.
+    Returns the (normalised) address; one that already has an account gets only a notice."""
     if admin.role != "org_admin" or admin.organisation_id is None:
         raise Refused.one("role", "invite.not_allowed")
     if role not in ORG_ROLES:
         raise Refused.one("role", "role.unknown")
-    email = _email(raw_email, "email")
-    if find_user_by_email(email) is not None:
-        raise Refused.one("email", "invite.email_taken")
+    email = checked_email(raw_email, "email")
+    existing = find_user_by_email(email)
+    if existing is not None:
+        notify_existing_account(existing, admin, role)
+        return email
     user = User(
         email=email,
         role=role,
@@ -287,7 +308,7 @@ def invite_colleague(admin: User, raw_email: str, role: str) -> User:
         role=role,
     )
     audit.record("invite", actor=admin, object_type="user", object_id=user.id, detail=role)
-    return user
+    return email
 
 
 def accept_invite(raw_token: str, password: str) -> User:
@@ -351,7 +372,7 @@ def create_user(
     """
     if role not in ROLES:
         raise Refused.one("role", "role.unknown")
-    normalised = _email(email, "email")
+    normalised = checked_email(email, "email")
     if find_user_by_email(normalised) is not None:
         raise Refused.one("email", "invite.email_taken")
     user = User(email=normalised, role=role, preferred_locale=locale)

@@ -198,22 +198,29 @@ def municipal_users(scope: Scope) -> list[User]:
     return list(db.session.execute(stmt).scalars())
 
 
-def invite_user(admin: User, raw_email: str, role: str) -> User:
+def invite_user(admin: User, raw_email: str, role: str) -> str:
     """Create an inspector or municipal admin of the admin's municipality; the invitee gets an
-    email with a link to choose a password (through the outbox)."""
+    email with a link to choose a password (through the outbox). Returns the (normalised)
+    address; one that already has an account anywhere gets only a notice, and the admin is told
+    the same as for any invitation (``accounts.notify_existing_account``)."""
     _require_admin(admin)
     if role not in MUNICIPAL_ROLES:
         raise Refused.one("role", "role.unknown")
     municipality = admin.municipality
     assert municipality is not None  # a municipal admin always has one (users check constraint)
-    user, _token = accounts.create_user(
-        email=raw_email,
+    email = accounts.checked_email(raw_email, "email")
+    existing = accounts.find_user_by_email(email)
+    if existing is not None:
+        accounts.notify_existing_account(existing, admin, role)
+        return email
+    accounts.create_user(
+        email=email,
         role=role,
         municipality_code=municipality.code,
         locale=admin.preferred_locale,
         inviter=admin,
     )
-    return user
+    return email
 
 
 def deactivate_user(admin: User, target: User) -> None:

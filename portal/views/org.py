@@ -70,11 +70,12 @@ def invite() -> object:
     form = InviteForm()
     if form.validate_on_submit():
         with commit_point() as outcome:
-            user = accounts.invite_colleague(current_user, form.email.data or "", form.role.data)
+            email = accounts.invite_colleague(current_user, form.email.data or "", form.role.data)
         if outcome.refused:
             apply_refusal(form, outcome.refused)
         else:
-            flash(_("An invitation has been sent to %(email)s.", email=user.email), "success")
+            # The same words whether or not the address has an account (no enumeration).
+            flash(_("An invitation has been sent to %(email)s.", email=email), "success")
             return redirect(url_for("org.members"))
     return render_template("org/invite.html", form=form)
 

@@ -429,15 +429,20 @@ def test_only_municipal_roles_can_be_invited(
     assert count(app, User) == before
 
 
-def test_inviting_an_address_that_has_an_account_is_refused(
+def test_inviting_an_address_that_has_an_account_creates_nothing_and_tells_its_owner(
     app: Flask, client: FlaskClient, admin: User
 ) -> None:
+    """The admin hears what any invitation says (tests/web/test_no_account_enumeration.py)."""
     before = count(app, User)
-    page = client.post(
+    response = client.post(
         "/gemeente/gebruikers/uitnodigen", data={"email": admin.email, "role": "inspector"}
-    ).get_data(as_text=True)
-    assert "This email address already has an account." in page
+    )
+    assert response.status_code == 302
+    assert "already has an account" not in client.get(response.headers["Location"]).get_data(
+        as_text=True
+    )
     assert count(app, User) == before
+    assert last_mail(app, admin.email).kind == "invite_existing"
 
 
 def test_deactivating_a_user_ends_their_sessions_at_once(

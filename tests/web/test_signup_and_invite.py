@@ -168,13 +168,17 @@ def test_resend_verification_link_replaces_the_old_one(app: Flask, client: Flask
     assert count(app, AccountToken) == 2
 
 
-def test_invite_refuses_an_address_that_already_has_an_account(
+def test_invite_to_an_address_with_an_account_sends_its_owner_a_notice(
     app: Flask, client: FlaskClient, login_as, make_user
 ) -> None:  # type: ignore[no-untyped-def]
+    """The inviter hears what any invitation says (tests/web/test_no_account_enumeration.py)."""
     admin = login_as("org_admin")
     other = make_user("declarant")
-    page = client.post(
+    response = client.post(
         "/organisatie/medewerkers/uitnodigen", data={"email": other.email, "role": "declarant"}
-    ).get_data(as_text=True)
-    assert "heeft al een account" in page
-    assert admin.email in client.get("/organisatie/medewerkers").get_data(as_text=True)
+    )
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "heeft al een account" not in page and "Er is een uitnodiging gestuurd" in page
+    assert last_mail(app, other.email).kind == "invite_existing"
+    assert admin.email in page
