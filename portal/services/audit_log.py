@@ -7,16 +7,24 @@ only through ``queries.scoped``). Reading the trail into a file is itself an aud
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, select
 
 from portal import clock
+from portal.domain.audit_disclosure import (
+    Actor,
+    ActorShown,
+    ViewerKind,
+    disclosure,
+    shows_origin_ip,
+)
 from portal.extensions import db
-from portal.models import AuditEvent, User
+from portal.models import AuditEvent, Municipality, Organisation, Region, User
 from portal.services import audit
 from portal.services.queries import Scope, scoped
 
@@ -85,16 +93,119 @@ def _scope_label(scope: Scope) -> str:
     return scope.kind if scope.tenant_id is None else f"{scope.kind}:{scope.tenant_id}"
 
 
-def event_rows(events: Iterable[AuditEvent]) -> list[list[Any]]:
-    """One row per event: time (ISO 8601, UTC), actor, action, object, result, origin IP."""
-    return [
-        [
-            event.occurred_at.astimezone(UTC).isoformat(timespec="seconds"),
-            event.actor_label,
-            event.action,
-            f"{event.object_type}:{event.object_id}" if event.object_type else event.object_id,
-            event.result,
-            event.origin_ip,
-        ]
-        for event in events
-    ]
+@dataclass(frozen=True)
+class AuditLine:
+    """One event as a viewer may see it (``domain.audit_disclosure``): the page and the CSV
+    export show these, never the raw event."""
+
+    occurred_at: datetime
+    actor_shown: ActorShown
+    actor: str  # the email address or label, the organisation's or municipality's name, the role
+    action: str
+    object_type: str
+    object_id: str
+    object_name: str  # the name of an organisation, municipality or region object, else ""
+    count: int | None  # the rows or items the event counted (exports, files), when it says
+    result: str
+    origin_ip: str  # "" when the viewer may not see it
+
+
+_COUNT = re.compile(r"(?:^|[;\s])(?:rows|count)=(\d{1,9})\b")
+
+
+def event_count(detail: str) -> int | None:
+    """The number of rows or items an event's detail names (``rows=12``, ``count=3``)."""
+    found = _COUNT.search(detail or "")
+    return int(found.group(1)) if found else None
+
+
+def _names(model: Any, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = db.session.execute(select(model.id, model.name).where(model.id.in_(ids)))
+    return {int(row.id): str(row.name) for row in rows}
+
+
+def viewer_of(scope: Scope) -> ViewerKind:
+    """The kind of audit-log reader; any other scope (none) gets the most minimised view."""
+    if scope.kind == "organisation":
+        return "organisation"
+    return "system" if scope.kind == "system" else "municipality"
+
+
+def shows_origin_ip_to(scope: Scope) -> bool:
+    return shows_origin_ip(viewer_of(scope))
+
+
+def audit_lines(events: Iterable[AuditEvent], scope: Scope) -> list[AuditLine]:
+    """The events (already scoped) as ``scope``'s viewers may see them."""
+    events = list(events)
+    viewer = viewer_of(scope)
+    actor_ids = {e.actor_user_id for e in events if e.actor_user_id is not None}
+    actors = (
+        {
+            int(row.id): row
+            for row in db.session.execute(
+                select(User.id, User.role, User.organisation_id, User.municipality_id).where(
+                    User.id.in_(actor_ids)
+                )
+            )
+        }
+        if actor_ids
+        else {}
+    )
+    org_ids = {e.organisation_id for e in events if e.organisation_id is not None}
+    org_ids |= {r.organisation_id for r in actors.values() if r.organisation_id is not None}
+    org_ids |= _object_ids(events, "organisation")
+    mun_ids = {r.municipality_id for r in actors.values() if r.municipality_id is not None}
+    mun_ids |= _object_ids(events, "municipality")
+    organisations = _names(Organisation, org_ids)
+    municipalities = _names(Municipality, mun_ids)
+    regions = _names(Region, _object_ids(events, "region"))
+    lines = []
+    for event in events:
+        user = actors.get(event.actor_user_id or 0)
+        facts = Actor(
+            is_user=user is not None,
+            organisation_id=user.organisation_id if user is not None else None,
+            municipality_id=user.municipality_id if user is not None else None,
+            label=event.actor_label,
+            event_organisation_id=event.organisation_id,
+        )
+        shown = disclosure(viewer, scope.tenant_id, facts)
+        if shown.actor in ("person", "label"):
+            actor = event.actor_label
+        elif shown.actor == "organisation":
+            org_id = facts.organisation_id or facts.event_organisation_id or 0
+            actor = organisations.get(org_id, "")
+        elif shown.actor == "municipality":
+            actor = municipalities.get(facts.municipality_id or 0, "")
+        elif shown.actor == "role":
+            actor = str(user.role) if user is not None else ""
+        else:
+            actor = ""
+        names = {"organisation": organisations, "municipality": municipalities, "region": regions}
+        object_name = ""
+        if event.object_type in names and event.object_id.isdigit():
+            object_name = names[event.object_type].get(int(event.object_id), "")
+        lines.append(
+            AuditLine(
+                occurred_at=event.occurred_at,
+                actor_shown=shown.actor,
+                actor=actor,
+                action=event.action,
+                object_type=event.object_type,
+                object_id=event.object_id,
+                object_name=object_name,
+                count=event_count(event.detail),
+                result=event.result,
+                origin_ip=event.origin_ip if shown.origin_ip else "",
+            )
+        )
+    return lines
+
+
+def _object_ids(events: list[AuditEvent], object_type: str) -> set[int]:
+    return {
+        int(e.object_id) for e in events if e.object_type == object_type and e.object_id.isdigit()
+    }

@@ -18,6 +18,14 @@ from wtforms import SelectField
 from portal import clock
 from portal.forms.fields import DutchDateField
 from portal.presentation import exports
+from portal.presentation.audit import (
+    action_label,
+    actor_text,
+    csv_header,
+    csv_rows,
+    object_text,
+    result_label,
+)
 from portal.services import audit_log as service
 from portal.services.queries import scope_of
 from portal.views.admin import bp as admin_bp
@@ -28,70 +36,6 @@ from portal.views.pagination import paginate
 from portal.views.transaction import commit_point
 
 PER_PAGE = 50
-
-# Human-readable names of the action codes; unknown codes are shown as they are.
-ACTION_LABELS = {
-    "login": _l("Log in"),
-    "logout": _l("Log out"),
-    "signup": _l("Sign up"),
-    "verify_email": _l("Email address confirmed"),
-    "password_reset_requested": _l("Password reset asked"),
-    "password_reset": _l("Password reset"),
-    "totp.enrol": _l("Two-factor login set up"),
-    "totp.ok": _l("Two-factor code accepted"),
-    "totp.failed": _l("Two-factor code refused"),
-    "totp.reset": _l("Two-factor login reset"),
-    "recovery_code.used": _l("Recovery code used"),
-    "recovery_codes.replaced": _l("Recovery codes replaced"),
-    "authz_denied": _l("Access refused"),
-    "api.auth_failed": _l("API key refused"),
-    "invite": _l("Colleague invited"),
-    "accept_invite": _l("Invitation accepted"),
-    "create_user": _l("User created"),
-    "remove_user": _l("Colleague removed"),
-    "user.deactivate": _l("User deactivated"),
-    "user.alert_mode": _l("Alert setting changed"),
-    "apikey.create": _l("API key created"),
-    "apikey.revoke": _l("API key revoked"),
-    "declaration.new": _l("Declaration filed"),
-    "declaration.amendment": _l("Declaration changed"),
-    "declaration.end": _l("Declaration ended"),
-    "declaration.export": _l("Declarations exported"),
-    "declarations.load": _l("Declarations loaded in bulk"),
-    "receipt.download": _l("Receipt downloaded"),
-    "batch.upload": _l("File uploaded"),
-    "batch.file": _l("File filed"),
-    "batch.discard": _l("Uploaded file discarded"),
-    "batch.errors_export": _l("File errors downloaded"),
-    "flag.open": _l("Signal opened"),
-    "flag.update": _l("Signal updated"),
-    "flag.resolve": _l("Signal resolved"),
-    "flag.reopen": _l("Signal reopened"),
-    "flag.escalate": _l("Signal escalated"),
-    "flag.export": _l("Signals exported"),
-    "permit_application.submit": _l("Renewal applied for"),
-    "permit_application.answer": _l("Question answered"),
-    "permit_application.approve": _l("Renewal approved"),
-    "permit_application.reject": _l("Renewal rejected"),
-    "permit_application.request_info": _l("More information asked"),
-    "permit_document.download": _l("Document downloaded"),
-    "region.export": _l("Regional figures exported"),
-    "region.organisations_export": _l("Regional organisations exported"),
-    "audit.export": _l("Audit log exported"),
-}
-RESULT_LABELS = {
-    "ok": _l("Succeeded"),
-    "failed": _l("Failed"),
-    "denied": _l("Refused"),
-}
-
-
-def action_label(code: str) -> str:
-    return str(ACTION_LABELS.get(code, code))
-
-
-def result_label(code: str) -> str:
-    return str(RESULT_LABELS.get(code, code))
 
 
 class AuditFilterForm(FlaskForm):
@@ -130,28 +74,26 @@ def _page(endpoint: str, export_endpoint: str) -> str:
         "audit/log.html",
         form=form,
         page=page,
+        lines=service.audit_lines(page.items, scope),
+        with_origin_ip=service.shows_origin_ip_to(scope),
         filters=filters,
         endpoint=endpoint,
         export_endpoint=export_endpoint,
         action_label=action_label,
         result_label=result_label,
+        actor_text=actor_text,
+        object_text=object_text,
     )
 
 
 def _export() -> Response:
     scope = scope_of(current_user)
     _form, filters = _filters()
-    header = [
-        str(_l("Time (UTC)")),
-        str(_l("Actor")),
-        str(_l("Action")),
-        str(_l("Object")),
-        str(_l("Result")),
-        str(_l("Origin IP address")),
-    ]
+    with_ip = service.shows_origin_ip_to(scope)
     with commit_point():  # the export is audited; the rows are read before the commit
         events = service.export_events(current_user, scope, filters)
-        data = exports.excel_csv(header, service.event_rows(events))
+        lines = service.audit_lines(events, scope)
+        data = exports.excel_csv(csv_header(with_ip), csv_rows(lines, with_ip))
     filename = f"logboek-{clock.today().isoformat()}.csv"
     return Response(
         data,
