@@ -303,6 +303,7 @@ MESSAGES = {
     "field.type_object": _l("Give a JSON object."),
     "field.type_array": _l("Give a JSON array."),
     "date.format": _l("Give a date as YYYY-MM-DD, for example 2026-12-01."),
+    "date.range": _l("Enter a date between 1 January 1900 and 31 December 2200."),
     "address.one_of": _l("Give either address (postcode and house number) or bag_id."),
     "address.not_in_register": _l("The register has no address with these details."),
     "address.ambiguous": _l(

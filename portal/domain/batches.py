@@ -31,6 +31,7 @@ from portal.domain.address import (
     normalise_postcode,
     parse_house_number,
 )
+from portal.domain.dates import check_date_range, parse_day
 from portal.domain.declarations import DeclarationInput, declaration_problems
 from portal.domain.errors import InvalidValue, Problem
 from portal.domain.identifiers import normalise_kvk
@@ -66,8 +67,6 @@ ALIASES: dict[str, str] = {
 REQUIRED_FIELDS = ("occupants", "start_date", "separate_contracts")
 EXAMPLE_ROW = ("3511 AB", "12", "", "", "", "6", "4", "1-12-2026", "", "ja", "")
 
-_ISO = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
-_DUTCH = re.compile(r"^([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4})$")
 _NUMBER = re.compile(r"^-?[0-9]{1,6}$")
 _DIGITS = re.compile(r"^[0-9]+$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -117,26 +116,16 @@ def missing_columns(fields: Mapping[str, int]) -> list[str]:
 
 
 def parse_date(value: object) -> date | None:
-    """``1-12-2026``, ``01-12-2026``, ``1/12/2026`` or ``2026-12-01``; empty gives None."""
-    if value is None or isinstance(value, date):
-        return value
+    """``1-12-2026``, ``01-12-2026``, ``1/12/2026`` or ``2026-12-01``; empty gives None.
+
+    ``dates.parse_day`` reads it: 'date.format', or 'date.range' outside 1900–2200."""
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return check_date_range(value)
     if not isinstance(value, str):
         raise InvalidValue("date.format", value)
-    text = value.strip()
-    if not text:
-        return None
-    match = _ISO.match(text)
-    if match:
-        year, month, day = int(match[1]), int(match[2]), int(match[3])
-    else:
-        match = _DUTCH.match(text)
-        if match is None:
-            raise InvalidValue("date.format", value)
-        year, month, day = int(match[3]), int(match[2]), int(match[1])
-    try:
-        return date(year, month, day)
-    except ValueError:
-        raise InvalidValue("date.format", value) from None
+    return parse_day(value)
 
 
 def parse_whole_number(value: object) -> int | None:

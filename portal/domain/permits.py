@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Final
 
+from portal.domain import dates
 from portal.domain.address import (
     normalise_addition,
     normalise_house_letter,
@@ -80,31 +81,21 @@ MAX_OCCUPANTS_RANGE: Final = (1, 10000)
 MAX_DECISION_REFERENCE: Final = 60
 MAX_REVOCATION_REASON: Final = 500
 
-_ISO_DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_DUTCH_DAY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
-
 
 def parse_day(raw: str | date | None) -> date | None:
     """``dd-mm-jjjj`` (also with ``/`` or ``.``) or ISO ``jjjj-mm-dd``; empty gives None.
 
-    Raises InvalidValue('permit.date.format') for anything else, including impossible dates.
+    Raises InvalidValue('permit.date.format') for anything else, including impossible dates, and
+    'date.range' for a date outside 1900–2200 (``dates.parse_day`` reads it).
     """
     if isinstance(raw, date):
-        return raw
-    text = (raw or "").strip()
-    if not text:
-        return None
-    parts: tuple[int, int, int] | None = None
-    if match := _ISO_DAY.match(text):
-        parts = (int(match.group(1)), int(match.group(2)), int(match.group(3)))
-    elif match := _DUTCH_DAY.match(text):
-        parts = (int(match.group(3)), int(match.group(2)), int(match.group(1)))
+        return dates.check_date_range(raw)
     try:
-        if parts is None:
-            raise ValueError(text)
-        return date(*parts)
-    except ValueError:
-        raise InvalidValue("permit.date.format", raw) from None
+        return dates.parse_day(raw)
+    except InvalidValue as exc:
+        if exc.code == "date.format":
+            raise InvalidValue("permit.date.format", raw) from None
+        raise
 
 
 def parse_max_occupants(raw: str | int | None) -> int:

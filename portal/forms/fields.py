@@ -10,8 +10,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import Field, StringField
 from wtforms.widgets import TextInput
 
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_DUTCH = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
+from portal.domain.dates import parse_day
+from portal.domain.errors import InvalidValue
+from portal.messages import message
 
 
 class WholeNumberField(StringField):
@@ -37,31 +38,22 @@ class WholeNumberField(StringField):
 
 class DutchDateField(Field):
     """A date as the browser's date picker sends it (2026-12-01) or typed the Dutch way
-    (1-12-2026); empty gives None."""
+    (1-12-2026); empty gives None. ``domain.dates.parse_day`` reads it, so a date outside
+    1900–2200 gets its own message."""
 
     widget = TextInput(input_type="date")
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         self.data = None
-        raw = str(valuelist[0]).strip() if valuelist else ""
-        if not raw:
-            return
-        match = _ISO.match(raw)
-        parts: tuple[int, int, int] | None = None
-        if match:
-            parts = (int(match.group(1)), int(match.group(2)), int(match.group(3)))
-        else:
-            match = _DUTCH.match(raw)
-            if match:
-                parts = (int(match.group(3)), int(match.group(2)), int(match.group(1)))
+        raw = str(valuelist[0]) if valuelist else ""
         try:
-            if parts is None:
-                raise ValueError
-            self.data = date(*parts)
-        except ValueError:
-            raise ValueError(
-                str(_l("Enter a date as day-month-year, for example 1-12-2026."))
-            ) from None
+            self.data = parse_day(raw)
+        except InvalidValue as exc:
+            if exc.code == "date.format":
+                raise ValueError(
+                    str(_l("Enter a date as day-month-year, for example 1-12-2026."))
+                ) from None
+            raise ValueError(message(exc.code)) from None
 
     def _value(self) -> str:
         if self.raw_data:

@@ -1,7 +1,8 @@
 """Reading JSON requests and writing JSON responses for the API (interface layer).
 
-Shape only: a value of the wrong JSON type is refused here (``field.type_*``, ``date.format``);
-what a value may be is the services' and the domain's to say, with their own reason codes.
+Shape only: a value of the wrong JSON type is refused here (``field.type_*``, ``date.format``,
+``date.range``); what a value may be is the services' and the domain's to say, with their own
+reason codes.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ from typing import Any
 
 from flask import Response, current_app, g, request
 
-from portal.domain.errors import Problem
+from portal.domain.dates import parse_iso_day
+from portal.domain.errors import InvalidValue, Problem
 from portal.services import idempotency
 from portal.services.errors import Refused
 from portal.views.api import commit_keeping_key
 from portal.views.api.errors import ApiProblem, problem_body
 from portal.views.transaction import commit_point, roll_back
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _VISIBLE = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
@@ -124,13 +125,13 @@ class Fields:
         value = self.data.get(name)
         if value is None:
             return None
-        if not isinstance(value, str) or not _ISO_DATE.match(value):
+        if not isinstance(value, str):
             self._problem(name, "date.format")
             return None
         try:
-            return date.fromisoformat(value)
-        except ValueError:
-            self._problem(name, "date.format")
+            return parse_iso_day(value)  # 'date.format', or 'date.range' outside 1900–2200
+        except InvalidValue as exc:
+            self._problem(name, exc.code)
             return None
 
     def check(self) -> None:

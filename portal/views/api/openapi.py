@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Response
 
+from portal.domain.dates import EARLIEST_DATE, LATEST_DATE
 from portal.domain.declarations import END_REASONS, MAX_OCCUPANTS
 from portal.domain.flags import FLAG_STATUSES, LEGACY_STATUSES
 from portal.services import inspection
@@ -47,6 +48,12 @@ def _with_legacy_statuses(values: tuple[str, ...]) -> dict[str, Any]:
 STRING_OR_NULL = {"type": ["string", "null"]}
 DATE = {"type": "string", "format": "date", "examples": ["2026-12-01"]}
 DATE_OR_NULL = {"type": ["string", "null"], "format": "date"}
+_DATE_RANGE = (
+    f"YYYY-MM-DD, from {EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()}; "
+    "another date is refused (422, code date.range)."
+)
+DATE_INPUT = {**DATE, "description": _DATE_RANGE}
+DATE_INPUT_OR_NULL = {**DATE_OR_NULL, "description": _DATE_RANGE}
 PROBLEM_STATUSES = {
     400: "The request could not be read: invalid JSON, a NUL character in the path or query, "
     "or the Idempotency-Key header is missing or malformed.",
@@ -273,8 +280,8 @@ SCHEMAS: dict[str, Any] = {
             "bag_id": {"type": "string", "examples": ["0344200000123456"]},
             "occupants": {"type": "integer", "minimum": 1, "maximum": MAX_OCCUPANTS},
             "occupants_registered_brp": {"type": ["integer", "null"], "minimum": 0},
-            "start_date": DATE,
-            "end_date": DATE_OR_NULL,
+            "start_date": DATE_INPUT,
+            "end_date": DATE_INPUT_OR_NULL,
             "separate_contracts": {
                 "type": "boolean",
                 "description": "Rental and employment contract are separate documents.",
@@ -289,14 +296,14 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "occupants": {"type": "integer", "minimum": 1, "maximum": MAX_OCCUPANTS},
             "occupants_registered_brp": {"type": ["integer", "null"], "minimum": 0},
-            "effective_date": DATE,
+            "effective_date": DATE_INPUT,
         },
     },
     "End": {
         "type": "object",
         "additionalProperties": False,
         "required": ["end_date", "reason"],
-        "properties": {"end_date": DATE, "reason": {"enum": list(END_REASONS)}},
+        "properties": {"end_date": DATE_INPUT, "reason": {"enum": list(END_REASONS)}},
     },
     "DeclarationPage": {
         "type": "object",
