@@ -14,6 +14,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.nl import postcode as nl_postcode
 
 from portal.domain.errors import InvalidValue
+from portal.domain.inputs import clean_text, parse_whole_number
 
 # The 11 BAG gebruiksdoelen (DOMAIN.md §4.1).
 BAG_USES = frozenset(
@@ -33,16 +34,16 @@ BAG_USES = frozenset(
 )
 RESIDENTIAL_USES = frozenset({"woonfunctie", "logiesfunctie"})
 
-_POSTCODE_SHAPE = re.compile(r"^(?:NL-?)?\s*(\d{4})\s*([A-Za-z]{2})$")
+_POSTCODE_SHAPE = re.compile(r"^(?:NL-?)?\s*([0-9]{4})\s*([A-Za-z]{2})$")
 _LETTER = re.compile(r"^[A-Za-z]$")
 _ADDITION = re.compile(r"^[A-Za-z0-9]{1,4}$")
-_BAG_ID = re.compile(r"^\d{16}$")
+_BAG_ID = re.compile(r"^[0-9]{16}$")
 MAX_HOUSE_NUMBER = 99999
 
 
 def normalise_postcode(raw: str) -> str:
     """``3511ab`` → ``3511 AB``; raises InvalidValue('postcode.format' | 'postcode.reserved')."""
-    text = (raw or "").strip().upper()
+    text = clean_text(raw or "").strip().upper()
     if not text:
         raise InvalidValue("postcode.required", raw)
     if not _POSTCODE_SHAPE.match(text):
@@ -59,19 +60,12 @@ def normalise_postcode(raw: str) -> str:
     return f"{compact[:4]} {compact[4:]}"
 
 
-def _ascii_digits(text: str) -> bool:
-    """Only 0–9: ``str.isdigit`` also accepts "¹" (``int`` fails) and "٣" (``int`` reads 3)."""
-    return text.isascii() and text.isdigit()
-
-
 def parse_house_number(raw: str | int) -> int:
-    """A house number 1–99999."""
+    """A house number 1–99999, in ASCII digits (``inputs.parse_whole_number``)."""
     text = str(raw).strip()
     if not text:
         raise InvalidValue("house_number.required", raw)
-    if not _ascii_digits(text):
-        raise InvalidValue("house_number.format", raw)
-    number = int(text)
+    number = parse_whole_number(text, "house_number.format", max_digits=18)
     if not 1 <= number <= MAX_HOUSE_NUMBER:
         raise InvalidValue("house_number.range", raw)
     return number
@@ -79,7 +73,7 @@ def parse_house_number(raw: str | int) -> int:
 
 def normalise_house_letter(raw: str | None) -> str:
     """One letter A–Z, upper-cased; empty when absent."""
-    text = (raw or "").strip()
+    text = clean_text(raw or "").strip()
     if not text:
         return ""
     if not _LETTER.match(text):
@@ -89,12 +83,18 @@ def normalise_house_letter(raw: str | None) -> str:
 
 def normalise_addition(raw: str | None) -> str:
     """Up to 4 letters or digits, upper-cased; empty when absent."""
-    text = (raw or "").strip()
+    text = clean_text(raw or "").strip()
     if not text:
         return ""
     if not _ADDITION.match(text):
         raise InvalidValue("addition.format", raw)
     return text.upper()
+
+
+def normalise_place_name(raw: str | None) -> str:
+    """A street or town name as typed: NFC, no invisible characters (``inputs.clean_text``),
+    runs of spaces as one; empty when absent."""
+    return " ".join(clean_text(raw or "").split())
 
 
 def validate_bag_id(raw: str, object_type: str) -> str:
@@ -121,9 +121,7 @@ def parse_floor_area(raw: str) -> int | None:
     text = (raw or "").strip()
     if not text:
         return None
-    if not _ascii_digits(text):
-        raise InvalidValue("floor_area.format", raw)
-    area = int(text)
+    area = parse_whole_number(text, "floor_area.format", max_digits=18)
     if not 1 <= area <= 100_000:
         raise InvalidValue("floor_area.range", raw)
     return area

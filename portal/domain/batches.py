@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from portal.domain import inputs
 from portal.domain.address import (
     normalise_addition,
     normalise_house_letter,
@@ -67,7 +68,6 @@ ALIASES: dict[str, str] = {
 REQUIRED_FIELDS = ("occupants", "start_date", "separate_contracts")
 EXAMPLE_ROW = ("3511 AB", "12", "", "", "", "6", "4", "1-12-2026", "", "ja", "")
 
-_NUMBER = re.compile(r"^-?[0-9]{1,6}$")
 _DIGITS = re.compile(r"^[0-9]+$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _YES = frozenset({"ja", "j", "yes", "y", "true", "waar", "1"})
@@ -136,12 +136,9 @@ def parse_whole_number(value: object) -> int | None:
         return value
     if not isinstance(value, str):
         raise InvalidValue("number.format", value)
-    text = value.strip()
-    if not text:
+    if not value.strip():
         return None
-    if not _NUMBER.match(text):
-        raise InvalidValue("number.format", value)
-    return int(text)
+    return inputs.parse_whole_number(value, "number.format", signed=True, max_digits=6)
 
 
 def parse_yes_no(value: object) -> bool | None:
@@ -239,9 +236,6 @@ def _address(
         try:
             if name == "house_number" and isinstance(raw, int) and not isinstance(raw, bool):
                 parts[name] = parse_house_number(raw)
-            elif name == "house_number" and not _text(raw).strip().isascii():
-                # "¹" or "٣": ``str.isdigit`` says yes, ``int`` says no (or reads it).
-                raise InvalidValue("house_number.format", raw)
             else:
                 parts[name] = normalise(_text(raw))
         except InvalidValue as exc:

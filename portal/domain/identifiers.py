@@ -9,16 +9,18 @@ from __future__ import annotations
 import re
 
 from portal.domain.errors import InvalidValue
+from portal.domain.inputs import clean_text
 
-_KVK = re.compile(r"^\d{8}$")
-_GM = re.compile(r"^GM\d{4}$")
-_GEMEENTECODE = re.compile(r"^\d{1,4}$")
+_KVK = re.compile(r"^[0-9]{8}$")
+_GM = re.compile(r"^GM[0-9]{4}$")
+_GEMEENTECODE = re.compile(r"^[0-9]{1,4}$")
 _SNF = re.compile(r"^[A-Za-z0-9-]{1,20}$")
 
 
 def normalise_kvk(raw: str) -> str:
-    """``12 34 56 78`` or ``12.34.56.78`` → ``12345678``."""
-    text = re.sub(r"[\s.]", "", raw or "")
+    """``12 34 56 78`` or ``12.34.56.78`` → ``12345678`` (ASCII digits; an invisible character
+    is named as such, ``inputs.clean_text``)."""
+    text = re.sub(r"[\s.]", "", clean_text(raw or ""))
     if not text:
         raise InvalidValue("kvk.required", raw)
     if not _KVK.match(text):

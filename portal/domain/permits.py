@@ -9,7 +9,6 @@ municipality chooses from this national list the types it issues.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -24,6 +23,7 @@ from portal.domain.address import (
 )
 from portal.domain.errors import InvalidValue, Problem
 from portal.domain.identifiers import normalise_kvk
+from portal.domain.inputs import clean_text, parse_whole_number
 from portal.domain.occupancy import EXPIRING_WITHIN_DAYS as OCCUPANCY_EXPIRING_WITHIN_DAYS
 
 PERMIT_TYPES: Final = (
@@ -103,9 +103,7 @@ def parse_max_occupants(raw: str | int | None) -> int:
     text = str(raw if raw is not None else "").strip()
     if not text:
         raise InvalidValue("permit.max_occupants.required", raw)
-    if not re.fullmatch(r"\d{1,9}", text):
-        raise InvalidValue("permit.max_occupants.format", raw)
-    value = int(text)
+    value = parse_whole_number(text, "permit.max_occupants.format", max_digits=9)
     low, high = MAX_OCCUPANTS_RANGE
     if not low <= value <= high:
         raise InvalidValue("permit.max_occupants.range", raw)
@@ -113,8 +111,9 @@ def parse_max_occupants(raw: str | int | None) -> int:
 
 
 def normalise_decision_reference(raw: str | None) -> str:
-    """The reference of the municipal decision: required, at most 60 characters, one line."""
-    text = " ".join((raw or "").split())
+    """The reference of the municipal decision: required, at most 60 characters, one line, no
+    invisible characters (``inputs.clean_text``)."""
+    text = " ".join(clean_text(raw or "").split())
     if not text:
         raise InvalidValue("permit.decision_reference.required", raw)
     if len(text) > MAX_DECISION_REFERENCE:
@@ -145,7 +144,7 @@ def permit_types_setting(chosen: Iterable[str]) -> str:
 
 
 def revocation_reason(raw: str | None) -> str:
-    text = (raw or "").strip()
+    text = clean_text(raw or "").strip()
     if not text:
         raise InvalidValue("permit.revocation_reason.required", raw)
     if len(text) > MAX_REVOCATION_REASON:

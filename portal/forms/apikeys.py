@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, StringField
+from wtforms import StringField
 from wtforms.validators import InputRequired, Optional
+
+from portal.forms.fields import WholeNumberField
 
 
 class NewKeyForm(FlaskForm):
@@ -16,7 +18,8 @@ class NewKeyForm(FlaskForm):
     )
     # The range (1 to API_KEY_MAX_DAYS) is checked by services.apikeys.create_key; left empty,
     # the default applies. The view fills in the default and a description with the maximum.
-    lifetime_days = IntegerField(_l("Valid for (days)"), validators=[Optional()])
+    # A WholeNumberField, not WTForms' IntegerField: that one reads "٣٠" as 30 (int()).
+    lifetime_days = WholeNumberField(_l("Valid for (days)"), validators=[Optional()])
 
 
 class RevokeKeyForm(FlaskForm):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
@@ -12,6 +11,7 @@ from wtforms.widgets import TextInput
 
 from portal.domain.dates import parse_day
 from portal.domain.errors import InvalidValue
+from portal.domain.inputs import parse_whole_number
 from portal.messages import message
 
 
@@ -26,9 +26,10 @@ class WholeNumberField(StringField):
         self.raw_data = valuelist
         if not raw:
             return
-        if not re.fullmatch(r"-?\d{1,6}", raw):
-            raise ValueError(str(_l("Enter a whole number, for example 6.")))
-        self.data = int(raw)
+        try:  # ASCII digits only: "٣" or "３" is not read as 3 (domain.inputs)
+            self.data = parse_whole_number(raw, signed=True, max_digits=6)
+        except InvalidValue:
+            raise ValueError(str(_l("Enter a whole number, for example 6."))) from None
 
     def _value(self) -> str:
         if self.raw_data:

@@ -18,6 +18,7 @@ from portal import clock
 from portal.domain.address import (
     normalise_addition,
     normalise_house_letter,
+    normalise_place_name,
     normalise_postcode,
     parse_floor_area,
     parse_house_number,
@@ -88,7 +89,8 @@ def _checked(column: str, raw: str, parse: Callable[[str], Any]) -> Any:
 
 
 def _text(column: str, line: dict[str, str], required_code: str | None, max_length: int) -> str:
-    value = line[column].strip()
+    """A name as the register file gives it, in NFC with no invisible characters."""
+    value = _checked(column, line[column], normalise_place_name)
     if not value and required_code:
         raise _Rejected(required_code, column)
     if len(value) > max_length:

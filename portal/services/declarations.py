@@ -22,6 +22,7 @@ from portal import clock
 from portal.domain.address import (
     normalise_addition,
     normalise_house_letter,
+    normalise_place_name,
     normalise_postcode,
     parse_house_number,
     use_codes,
@@ -105,16 +106,16 @@ def resolve_manual_address(manual: ManualAddress) -> Address:
             values[name] = fn(raw)
         except InvalidValue as exc:
             problems.append(Problem(name, exc.code))
-    street = " ".join(manual.street.split())
-    town = " ".join(manual.town.split())
-    if not street:
-        problems.append(Problem("street", "street.required"))
-    elif len(street) > 120:
-        problems.append(Problem("street", "field.too_long"))
-    if not town:
-        problems.append(Problem("town", "town.required"))
-    elif len(town) > 80:
-        problems.append(Problem("town", "field.too_long"))
+    for name, raw, max_length in (("street", manual.street, 120), ("town", manual.town, 80)):
+        try:
+            values[name] = text = normalise_place_name(raw)
+        except InvalidValue as exc:
+            problems.append(Problem(name, exc.code))
+            continue
+        if not text:
+            problems.append(Problem(name, f"{name}.required"))
+        elif len(text) > max_length:
+            problems.append(Problem(name, "field.too_long"))
     municipality = None
     if "municipality" in values:
         municipality = db.session.execute(
@@ -139,12 +140,12 @@ def resolve_manual_address(manual: ManualAddress) -> Address:
     if existing is not None:
         return existing
     address = Address(
-        street=street,
+        street=values["street"],
         house_number=values["house_number"],
         house_letter=values["house_letter"],
         house_number_addition=values["house_number_addition"],
         postcode=values["postcode"],
-        town=town,
+        town=values["town"],
         municipality_id=municipality.id,
         floor_area_m2=None,
         uses="",

@@ -22,10 +22,12 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from portal import clock
 from portal.domain.declarations import Filing, effective_periods
+from portal.domain.errors import InvalidValue
 from portal.domain.flags import CLOSED_STATUSES as CLOSED_STATUSES
 from portal.domain.flags import CLOSING_OUTCOMES as CLOSING_OUTCOMES
 from portal.domain.flags import OPEN_STATUSES, from_legacy, transition_problem
 from portal.domain.flags import TARGET_STATUSES as TARGET_STATUSES
+from portal.domain.inputs import clean_text
 from portal.domain.occupancy import SEVERITY, Evaluation
 from portal.extensions import db
 from portal.models import Address, Declaration, Flag, FlagEvent, Permit, User
@@ -371,8 +373,12 @@ def _audit(action: str, user: User, flag: Flag, detail: str = "") -> None:
 
 
 def add_note(user: User, flag_id: int, text: str) -> FlagEvent:
-    """Add a note to the flag's history (kept as typed; shown escaped)."""
-    text = text.strip()
+    """Add a note to the flag's history (kept as typed, in NFC; shown escaped). A note with an
+    invisible or direction-reversing character is refused (``inputs.clean_text``)."""
+    try:
+        text = clean_text(text).strip()
+    except InvalidValue as exc:
+        raise Refused.one("text", exc.code) from None
     if not text:
         raise Refused.one("text", "note.required")
     if len(text) > NOTE_MAX_LENGTH:

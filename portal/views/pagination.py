@@ -8,6 +8,8 @@ from typing import Any
 from flask import request
 from sqlalchemy import Select, func, select
 
+from portal.domain.errors import InvalidValue
+from portal.domain.inputs import parse_whole_number
 from portal.extensions import db
 
 
@@ -33,9 +35,9 @@ class Page:
 
 def paginate(stmt: Select[Any], per_page: int = 50) -> Page:
     """Run ``stmt`` for the page named by ``?page=`` (bad or out-of-range values are clamped)."""
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
+    try:  # ASCII digits only (domain.inputs): int() would also read "٣"
+        page = max(1, parse_whole_number(request.args.get("page", "1")))
+    except InvalidValue:
         page = 1
     total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     page = min(page, max(1, -(-total // per_page)))
