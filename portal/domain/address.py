@@ -9,6 +9,9 @@ up to 4 letters or digits; BAG ids of 16 digits with object type 20 (nummeraandu
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.nl import postcode as nl_postcode
@@ -95,6 +98,42 @@ def normalise_place_name(raw: str | None) -> str:
     """A street or town name as typed: NFC, no invisible characters (``inputs.clean_text``),
     runs of spaces as one; empty when absent."""
     return " ".join(clean_text(raw or "").split())
+
+
+@dataclass(frozen=True)
+class UnitMatch:
+    """Which unit at a house number the input names: ``index`` into the units when found."""
+
+    status: Literal["found", "choose", "not_found"]
+    index: int | None = None
+
+
+def resolve_unit(
+    units: Sequence[tuple[str, str]], letter: str | None, addition: str | None
+) -> UnitMatch:
+    """The one address resolution of the web form, the API and the CSV upload.
+
+    ``units``: (house letter, addition) of every register address at one postcode and house
+    number, "" for none, the preferred first where the register repeats one. ``letter`` and
+    ``addition``: the normalised input, None for a part the input does not give at all.
+
+    - Neither part given (the form's look-up with both fields empty, an API address without
+      the two keys, a CSV file without the two columns): the input leaves the unit open. The only
+      unit at the number is found; between several the person chooses ("choose").
+    - Otherwise the input names the unit; a part not given, or given empty (JSON null, an empty
+      cell or field), is none. Exactly that unit is found: "5" with letter and addition empty is
+      the plain number 5 even where 5A exists, and "not_found" when the register lacks it (never a
+      guess at 5A).
+    """
+    if letter is None and addition is None:
+        distinct = list(dict.fromkeys(units))
+        if len(distinct) == 1:
+            return UnitMatch("found", units.index(distinct[0]))
+        return UnitMatch("choose" if distinct else "not_found")
+    wanted = (letter or "", addition or "")
+    if wanted in units:
+        return UnitMatch("found", units.index(wanted))
+    return UnitMatch("not_found")
 
 
 def validate_bag_id(raw: str, object_type: str) -> str:

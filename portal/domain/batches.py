@@ -189,12 +189,14 @@ def _text(value: object) -> str:
 
 @dataclass(frozen=True)
 class AddressKey:
-    """An address as postcode + house number (+ letter + addition), normalised."""
+    """An address as postcode + house number (+ letter + addition), normalised. A letter or
+    addition is "" when the row gives it empty (none) and None when the row does not give it at
+    all (no such column or JSON key): ``domain.address.resolve_unit`` tells them apart."""
 
     postcode: str
     house_number: int
-    house_letter: str = ""
-    house_number_addition: str = ""
+    house_letter: str | None = ""
+    house_number_addition: str | None = ""
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,9 @@ def _address(
         ("house_number_addition", normalise_addition),
     ):
         raw = values.get(name)
+        if name in ("house_letter", "house_number_addition") and name not in values:
+            parts[name] = None  # not given at all: the row leaves the unit open
+            continue
         try:
             if name == "house_number" and isinstance(raw, int) and not isinstance(raw, bool):
                 parts[name] = parse_house_number(raw)
@@ -242,11 +247,12 @@ def _address(
             problems.append(Problem(name, exc.code))
     if len(parts) < 4:
         return None, None
+    letter, addition = parts["house_letter"], parts["house_number_addition"]
     return None, AddressKey(
         str(parts["postcode"]),
         int(parts["house_number"]),  # type: ignore[call-overload]
-        str(parts["house_letter"]),
-        str(parts["house_number_addition"]),
+        None if letter is None else str(letter),
+        None if addition is None else str(addition),
     )
 
 

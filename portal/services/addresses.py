@@ -23,6 +23,7 @@ from portal.domain.address import (
     parse_floor_area,
     parse_house_number,
     parse_uses,
+    resolve_unit,
     validate_bag_id,
 )
 from portal.domain.errors import InvalidValue, Problem
@@ -321,11 +322,18 @@ def lookup_address(
     house_number: str | int,
     letter: str | None = None,
     addition: str | None = None,
+    *,
+    register_only: bool = False,
 ) -> LookupResult:
     """Find an address in the whole register by postcode and number (+ letter, addition).
 
-    When several addresses share the number and the input does not name exactly one, the answer
-    is "choose" with all of them, so the user picks instead of guessing the letter or addition.
+    ``letter`` / ``addition`` None: not given; "" given as none. Which address that names is
+    ``domain.address.resolve_unit``'s rule, the one the CSV upload follows too: with neither
+    given and several addresses at the number the answer is "choose" with all of them, so the
+    user picks instead of guessing; a named unit the register lacks is "not_found", with the
+    addresses that are at the number as ``choices``. ``register_only``: only the register's
+    (verified) addresses, not those typed by hand on the web form — what the API and the CSV
+    upload may file at.
     """
     problems: list[Problem] = []
 
@@ -338,28 +346,27 @@ def lookup_address(
 
     wanted_postcode = parsed("postcode", normalise_postcode, postcode)
     wanted_number = parsed("house_number", parse_house_number, house_number)
-    wanted_letter = parsed("house_letter", normalise_house_letter, letter)
-    wanted_addition = parsed("house_number_addition", normalise_addition, addition)
+    wanted_letter = (
+        None if letter is None else parsed("house_letter", normalise_house_letter, letter)
+    )
+    wanted_addition = (
+        None if addition is None else parsed("house_number_addition", normalise_addition, addition)
+    )
     if problems:
         return LookupResult("invalid", problems=problems)
 
-    found = db.session.execute(
-        select(Address).where(
-            Address.postcode == wanted_postcode,
-            Address.house_number == wanted_number,
-        )
-    ).scalars()
+    stmt = select(Address).where(
+        Address.postcode == wanted_postcode, Address.house_number == wanted_number
+    )
+    if register_only:
+        stmt = stmt.where(Address.verified)
+    # The register's row before a manual one, then the oldest.
+    found = db.session.execute(stmt.order_by(Address.verified.desc(), Address.id)).scalars()
     choices = sorted(found, key=_unit_order)
-    if not choices:
-        return LookupResult("not_found")
-    if wanted_letter or wanted_addition:
-        for address in choices:
-            if (
-                address.house_letter == wanted_letter
-                and address.house_number_addition == wanted_addition
-            ):
-                return LookupResult("found", address=address)
-        return LookupResult("choose", choices=choices)
-    if len(choices) == 1:
-        return LookupResult("found", address=choices[0])
-    return LookupResult("choose", choices=choices)
+    match = resolve_unit(
+        [(a.house_letter, a.house_number_addition) for a in choices], wanted_letter, wanted_addition
+    )
+    if match.status == "found":
+        assert match.index is not None
+        return LookupResult("found", address=choices[match.index])
+    return LookupResult(match.status, choices=choices)

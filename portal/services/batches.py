@@ -41,6 +41,7 @@ from sqlalchemy import delete, insert, select, tuple_, update
 
 from portal import clock
 from portal.domain import batches as rules
+from portal.domain.address import resolve_unit
 from portal.domain.errors import InvalidValue, Problem
 from portal.domain.findings import receipt_findings
 from portal.domain.occupancy import Evaluation, late_finding
@@ -268,7 +269,9 @@ def check_items(items: list[object], organisation_id: int) -> BatchCheck:
             check.problems += [RowProblem(index, name, "field.unknown") for name in unknown]
             continue
         values = {f: item.get(f) for f in rules.FIELDS if f not in _ADDRESS_PATHS}
-        values.update({f: address.get(f) for f in _ADDRESS_PATHS})
+        # Only the keys the address gives: a missing house_letter leaves the unit open, a null
+        # one says "none" (domain.address.resolve_unit).
+        values.update({f: address[f] for f in _ADDRESS_PATHS if f in address})
         mistyped = [
             Problem(f, _JSON_TYPES[f][1])
             for f, value in values.items()
@@ -299,10 +302,9 @@ def _resolve(check: BatchCheck, pending: list[_Pending]) -> None:
     """Find each pending row's address in the register (in bulk); move the rows to ``check``."""
     keys = {p.values.address for p in pending if p.values.address is not None}
     bag_ids = {p.values.bag_id for p in pending if p.values.bag_id is not None}
-    # Every verified address at each (postcode, number); then matched like lookup_address: an
-    # exact letter/addition, or the only address at that number when none is given.
-    at_number: dict[tuple[str, int], list[rules.AddressKey]] = defaultdict(list)
-    ids: dict[rules.AddressKey, int] = {}
+    # The verified units at each (postcode, number), the lowest id of a repeated one; then the
+    # address resolution of the form and the API (domain.address.resolve_unit) for each key.
+    at_number: dict[tuple[str, int], dict[tuple[str, str], int]] = defaultdict(dict)
     pairs = sorted({(k.postcode, k.house_number) for k in keys})
     for chunk in chunks(pairs, CHUNK):
         for id_, postcode, number, letter, addition in bulk_rows(
@@ -314,23 +316,19 @@ def _resolve(check: BatchCheck, pending: list[_Pending]) -> None:
                 Address.house_number_addition,
             )
             .where(tuple_(Address.postcode, Address.house_number).in_(chunk), Address.verified)
-            .order_by(Address.id.desc())
+            .order_by(Address.id)
         ):
-            register_key = rules.AddressKey(postcode, number, letter or "", addition or "")
-            if register_key not in ids:
-                at_number[(postcode, number)].append(register_key)
-            ids[register_key] = id_  # the lowest id wins when the register repeats an address
+            at_number[(postcode, number)].setdefault((letter or "", addition or ""), id_)
     by_key: dict[rules.AddressKey, int | str] = {}
     for key in keys:
-        choices = at_number.get((key.postcode, key.house_number), [])
-        if key in ids:
-            by_key[key] = ids[key]
-        elif key.house_letter or key.house_number_addition or not choices:
-            by_key[key] = "address.not_in_register"
-        elif len(choices) == 1:
-            by_key[key] = ids[choices[0]]
-        else:
+        units = at_number.get((key.postcode, key.house_number), {})
+        match = resolve_unit(list(units), key.house_letter, key.house_number_addition)
+        if match.index is not None:
+            by_key[key] = list(units.values())[match.index]
+        elif match.status == "choose":
             by_key[key] = "address.ambiguous"
+        else:
+            by_key[key] = "address.not_in_register"
     by_bag: dict[str, int] = {}
     for chunk in chunks(sorted(bag_ids), CHUNK):
         for id_, nummeraanduiding, verblijfsobject in bulk_rows(

@@ -25,6 +25,7 @@ from portal.domain.address import (
     normalise_place_name,
     normalise_postcode,
     parse_house_number,
+    resolve_unit,
     use_codes,
 )
 from portal.domain.declarations import (
@@ -91,6 +92,28 @@ class FilingResult:
 # --- address -----------------------------------------------------------------------------------
 
 
+def _registered(values: dict[str, object]) -> Address | None:
+    """The address these hand-typed parts name, if the register (or an earlier hand entry) has
+    it. An empty letter or addition says "none": ``domain.address.resolve_unit``, the address
+    resolution of the look-up, the API and the CSV upload, for a named unit."""
+    at_number = list(
+        db.session.execute(
+            select(Address)
+            .where(
+                Address.postcode == values["postcode"],
+                Address.house_number == values["house_number"],
+            )
+            .order_by(Address.verified.desc(), Address.id)  # the register's row first
+        ).scalars()
+    )
+    match = resolve_unit(
+        [(a.house_letter, a.house_number_addition) for a in at_number],
+        str(values["house_letter"]),
+        str(values["house_number_addition"]),
+    )
+    return at_number[match.index] if match.index is not None else None
+
+
 def resolve_manual_address(manual: ManualAddress) -> Address:
     """The register address with these parts, or a new unverified one (flushed)."""
     problems: list[Problem] = []
@@ -126,17 +149,7 @@ def resolve_manual_address(manual: ManualAddress) -> Address:
     if problems:
         raise Refused(*problems)
     assert municipality is not None
-    existing = db.session.execute(
-        select(Address)
-        .where(
-            Address.postcode == values["postcode"],
-            Address.house_number == values["house_number"],
-            Address.house_letter == values["house_letter"],
-            Address.house_number_addition == values["house_number_addition"],
-        )
-        .order_by(Address.verified.desc(), Address.id)
-        .limit(1)
-    ).scalar_one_or_none()
+    existing = _registered(values)
     if existing is not None:
         return existing
     address = Address(

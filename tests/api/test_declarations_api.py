@@ -178,11 +178,19 @@ def test_address_lookup_lists_candidates(
         "postcode": "postcode.leading_zero",
         "house_number": "house_number.format",
     }
-    # Filing at an ambiguous number says so and names the candidates.
-    response = client.post("/api/v1/declarations", json=body(), headers=headers(key, "a"))
+    # Filing at an ambiguous number (letter and addition left out) says so and names the
+    # candidates; with both null the body names the plain 12, which the register lacks.
+    open_address = {"postcode": "3511 AB", "house_number": 12}
+    response = client.post(
+        "/api/v1/declarations", json=body(address=open_address), headers=headers(key, "a")
+    )
     assert response.status_code == 422
     error = response.get_json()["errors"][0]
     assert error["code"] == "address.ambiguous" and "12A" in error["message"]
+    response = client.post("/api/v1/declarations", json=body(), headers=headers(key, "b"))
+    assert response.status_code == 422
+    error = response.get_json()["errors"][0]
+    assert error["code"] == "address.not_in_register" and "12B" in error["message"]
 
 
 def test_list_filters_are_checked(client: FlaskClient, make_key: Callable[..., Any]) -> None:

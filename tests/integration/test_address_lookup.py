@@ -81,23 +81,38 @@ def test_choices_list_additions_in_a_natural_order(ctx: Flask, make_address: Mak
     assert labels(result) == ["20-1", "20-2", "20-10", "20-BS", "20-H", "20-I", "20-II"]
 
 
-def test_letter_that_does_not_exist_at_the_number_offers_the_ones_that_do(
+def test_letter_that_does_not_exist_at_the_number_is_not_found_and_names_the_ones_that_do(
     ctx: Flask, make_address: MakeAddress
 ) -> None:
+    # A named unit the register lacks is never swapped for another (domain.address.resolve_unit);
+    # the addresses at the number come along so the page can offer them.
     make_address("3511 AB", 12, letter="A")
     make_address("3511 AB", 12, letter="B")
     result = lookup_address("3511 AB", "12", letter="C")
-    assert result.status == "choose"
+    assert result.status == "not_found"
+    assert result.address is None
     assert labels(result) == ["12A", "12B"]
 
 
-def test_addition_given_where_only_one_plain_address_exists_offers_it(
+def test_addition_given_where_only_one_plain_address_exists_is_not_found(
     ctx: Flask, make_address: MakeAddress
 ) -> None:
     make_address("3511 AB", 12)
     result = lookup_address("3511 AB", "12", addition="3")
-    assert result.status == "choose"
+    assert result.status == "not_found"
     assert labels(result) == ["12"]
+
+
+def test_letter_and_addition_given_as_none_name_the_plain_number(
+    ctx: Flask, make_address: MakeAddress
+) -> None:
+    plain = make_address("3511 AB", 12)
+    make_address("3511 AB", 12, letter="A")
+    assert lookup_address("3511 AB", "12").status == "choose"  # not given: the user picks
+    result = lookup_address("3511 AB", "12", "", "")  # given as none: the plain number
+    assert result.status == "found"
+    assert result.address is not None and result.address.id == plain.id
+    assert lookup_address("3511 AB", "12", "", None).status == "found"
 
 
 def test_unknown_postcode_and_number_is_not_found(ctx: Flask, make_address: MakeAddress) -> None:

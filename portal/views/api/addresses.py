@@ -24,6 +24,7 @@ def lookup() -> Response:
         args["house_number"] or "",
         args["house_letter"] or None,
         args["house_number_addition"] or None,
+        register_only=True,  # what a filing through the API may name
     )
     if result.status == "invalid":
         raise ApiProblem(422, problems=[Problem(p.field, p.code) for p in result.problems])

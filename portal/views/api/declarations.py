@@ -169,21 +169,31 @@ def _resolve_address(data: dict[str, Any], fields: Fields) -> tuple[int | None, 
     if number is not None and (isinstance(number, bool) or not isinstance(number, int | str)):
         parts.problems.append(Problem("address.house_number", "field.type_integer"))
     postcode = parts.text("postcode")
-    letter = parts.text("house_letter")
-    addition = parts.text("house_number_addition")
+    # A key left out is not given (None); given as null it says "none" ("").
+    letter = parts.text("house_letter") or ("" if "house_letter" in raw else None)
+    addition = parts.text("house_number_addition") or (
+        "" if "house_number_addition" in raw else None
+    )
     if parts.problems:
         return None, parts.problems
-    result = lookup_address(postcode or "", number if number is not None else "", letter, addition)
+    # The register's addresses only, as the batches (services.batches._resolve).
+    result = lookup_address(
+        postcode or "",
+        number if number is not None else "",
+        letter,
+        addition,
+        register_only=True,
+    )
     if result.status == "invalid":
         return None, [
             Problem(ADDRESS_ALIASES.get(p.field, p.field), p.code) for p in result.problems
         ]
+    candidates = ", ".join(
+        f"{a.number_label} (bag_id {a.nummeraanduiding_id})" for a in result.choices
+    )
     if result.status == "not_found":
-        return None, [Problem("address", "address.not_in_register")]
+        return None, [Problem("address", "address.not_in_register", candidates)]
     if result.status == "choose":
-        candidates = ", ".join(
-            f"{a.number_label} (bag_id {a.nummeraanduiding_id})" for a in result.choices
-        )
         return None, [Problem("address", "address.ambiguous", candidates)]
     assert result.address is not None
     return result.address.id, []

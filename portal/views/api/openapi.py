@@ -54,6 +54,13 @@ _DATE_RANGE = (
 )
 DATE_INPUT = {**DATE, "description": _DATE_RANGE}
 DATE_INPUT_OR_NULL = {**DATE_OR_NULL, "description": _DATE_RANGE}
+_UNIT = (
+    'A string names it; null or "" says the address has none. Leave both house_letter and '
+    "house_number_addition out only to let the register decide: the one address at the number, "
+    "else 422 address.ambiguous with the candidates. A named address the register lacks is 422 "
+    "address.not_in_register (with the addresses at the number), never another one. Only the "
+    "register's addresses (verified) can be named."
+)
 PROBLEM_STATUSES = {
     400: "The request could not be read: invalid JSON, a NUL character in the path or query, "
     "or the Idempotency-Key header is missing or malformed.",
@@ -184,8 +191,8 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "postcode": {"type": "string", "examples": ["3511 AB"]},
             "house_number": {"type": "integer", "examples": [12]},
-            "house_letter": STRING_OR_NULL,
-            "house_number_addition": STRING_OR_NULL,
+            "house_letter": {**STRING_OR_NULL, "description": _UNIT},
+            "house_number_addition": {**STRING_OR_NULL, "description": _UNIT},
         },
     },
     "Address": {
@@ -317,6 +324,11 @@ SCHEMAS: dict[str, Any] = {
     },
     "AddressLookup": {
         "type": "object",
+        "description": (
+            "found: the one register address the query names; choose: several at the number and "
+            "neither house_letter nor house_number_addition given; not_found: none, or the named "
+            "one is missing (candidates: the addresses that are at the number)."
+        ),
         "required": ["status", "candidates"],
         "properties": {
             "status": {"enum": ["found", "choose", "not_found"]},
