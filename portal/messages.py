@@ -267,9 +267,25 @@ MESSAGES = {
         "The file is larger than 5 MB. Make the PDF smaller (for example by scanning at a lower "
         "resolution) and try again."
     ),
-    "document.not_pdf": _l(
-        "This file is not a PDF. Only PDF files are accepted; a file whose name was changed to "
-        ".pdf is not a PDF. Save or export the floor plan as PDF and try again."
+    "document.unsupported": _l(
+        "This file is not a PDF, JPEG or PNG file. Only those are accepted; a file whose name was "
+        "changed to .pdf, .jpg or .png is not one of them. Save or export the floor plan as PDF, "
+        "JPEG or PNG and try again."
+    ),
+    "document.damaged": _l(
+        "This file cannot be read: it is damaged or incomplete. Save or export the floor plan "
+        "again and upload the new file."
+    ),
+    "document.active_content": _l(
+        "This PDF contains JavaScript or an action that starts a program. The portal does not "
+        "accept such files. Print the floor plan to a new PDF (for example with “Print to PDF”) "
+        "and upload that file."
+    ),
+    "document.encrypted": _l(
+        "This PDF is protected with a password. Upload the floor plan as a PDF without a password."
+    ),
+    "document.image_too_large": _l(
+        "This image has more than 40 million pixels. Save it at a lower resolution and try again."
     ),
     # --- api ---
     "api.unauthorized": _l(

@@ -33,3 +33,32 @@ def link_path(message: OutboxMessage, base: str = "http://portal.test") -> str:
 def count(app: Flask, model: type) -> int:
     with app.app_context():
         return int(db.session.execute(select(func.count()).select_from(model)).scalar_one())
+
+
+def pdf_bytes(pages: int = 1) -> bytes:
+    """A small real PDF (pypdf's writer): what a floor plan upload must at least be."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(595, 842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def image_bytes(kind: str = "PNG", size: tuple[int, int] = (64, 48)) -> bytes:
+    """A small real PNG or JPEG (Pillow)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, format=kind)
+    return buffer.getvalue()
+
+
+# A minimal valid PDF as bytes (pypdf 7's writer, one blank page), for module constants.
+MINIMAL_PDF = pdf_bytes()

@@ -3,9 +3,8 @@ no I/O).
 
 A holder applies to renew a permit with a requested period and maximum; the municipal admin
 approves (a new permit period, the old permit kept), rejects with a reason, or asks for more
-information. A floor plan is a PDF recognised by its content (the ``%PDF-`` header within the
-first 1024 bytes and the ``%%EOF`` marker near the end — ISO 32000-1 §7.5.2 and §7.5.5; readers
-accept a header that is not at byte 0 within the first 1024 bytes), never by its file name.
+information. A floor plan or attachment is a PDF, JPEG or PNG recognised by its content, never by
+its file name, and only when it parses as one without active content (``domain.documents``).
 """
 
 from __future__ import annotations
@@ -15,18 +14,13 @@ import unicodedata
 from datetime import date
 from typing import Final
 
+from portal.domain import documents
 from portal.domain.errors import Problem
 
 # The same range as the permit register (models.permit "max_range").
 MAX_OCCUPANTS_RANGE: Final = (1, 10_000)
 # A floor plan is at most 5 MB (the issue's limit; 5 MiB counted in bytes).
 MAX_DOCUMENT_BYTES: Final = 5 * 1024 * 1024
-# ISO 32000-1 §7.5.2: the header may be preceded by up to 1024 bytes of junk in practice.
-PDF_HEADER: Final = b"%PDF-"
-PDF_HEADER_WINDOW: Final = 1024
-# ISO 32000-1 §7.5.5: the last line is %%EOF; writers may append whitespace or a little junk.
-PDF_EOF: Final = b"%%EOF"
-PDF_EOF_WINDOW: Final = 1024
 MAX_NOTE_LENGTH: Final = 4000
 MAX_TEXT_LENGTH: Final = 4000
 MAX_FILENAME_LENGTH: Final = 120
@@ -112,34 +106,29 @@ def text_problems(text: str, field: str, required_code: str) -> list[Problem]:
     return []
 
 
-def looks_like_pdf(head: bytes, tail: bytes) -> bool:
-    """True when ``head`` (the first bytes) holds the PDF header and ``tail`` (the last bytes)
-    the end-of-file marker."""
-    return PDF_HEADER in head[:PDF_HEADER_WINDOW] and PDF_EOF in tail[-PDF_EOF_WINDOW:]
-
-
 def document_problem(data: bytes, field: str = "floor_plan") -> Problem | None:
-    """Why ``data`` is not an acceptable floor plan (empty, too large, not a PDF), or None."""
+    """Why ``data`` is not an acceptable document (empty, too large, not a real PDF, JPEG or
+    PNG, or a PDF with JavaScript or a launch action), or None."""
     if not data:
         return Problem(field, "document.empty")
     if len(data) > MAX_DOCUMENT_BYTES:
         return Problem(field, "document.too_large")
-    if not looks_like_pdf(data[:PDF_HEADER_WINDOW], data[-PDF_EOF_WINDOW:]):
-        return Problem(field, "document.not_pdf")
-    return None
+    code = documents.content_problem(data)
+    return Problem(field, code) if code else None
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ ()+-]+")
 
 
-def safe_filename(name: str, fallback: str = "document.pdf") -> str:
+def safe_filename(name: str, fallback: str = "document.pdf", extension: str = ".pdf") -> str:
     """A display name without a path, control characters or markup: letters, digits, ``._ ()+-``
-    (accents folded), at most 120 characters, ending in ``.pdf``."""
+    (accents folded), at most 120 characters, ending in ``extension`` (the kind of the content:
+    ``.pdf``, ``.jpg``, ``.png``; any of those the name had is dropped first)."""
     base = re.split(r"[\\/]", name or "")[-1]
     folded = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
     cleaned = " ".join(_UNSAFE.sub("_", folded).split()).strip("._ ")
     if not cleaned:
         return fallback
-    stem = cleaned[:-4] if cleaned.lower().endswith(".pdf") else cleaned
-    stem = stem.rstrip("._ ")[: MAX_FILENAME_LENGTH - 4] or "document"
-    return f"{stem}.pdf"
+    stem = re.sub(r"\.(pdf|jpe?g|png)$", "", cleaned, flags=re.IGNORECASE)
+    stem = stem.rstrip("._ ")[: MAX_FILENAME_LENGTH - len(extension)] or "document"
+    return f"{stem}{extension}"

@@ -13,7 +13,7 @@ from wtforms.validators import InputRequired, Optional
 from portal.forms.fields import DutchDateField, WholeNumberField
 
 REQUIRED = _l("This field is required.")
-PDF_HINT = _l("Optional. A PDF file of at most 5 MB.")
+PDF_HINT = _l("Optional. A PDF, JPEG or PNG file of at most 5 MB.")
 
 
 class RenewalForm(FlaskForm):

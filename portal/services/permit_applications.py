@@ -30,6 +30,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import clock
+from portal.domain import documents
 from portal.domain import permit_applications as rules
 from portal.domain.declarations import effective_occupancy
 from portal.domain.errors import Problem
@@ -179,7 +180,8 @@ class Upload:
 
 
 def check_upload(upload: Upload | None, field: str) -> Upload | None:
-    """The upload when it is an acceptable PDF; None when nothing was chosen; else Refused."""
+    """The upload when it is an acceptable PDF, JPEG or PNG (``domain.documents``); None when
+    nothing was chosen; else Refused."""
     if upload is None or (not upload.filename and not upload.data):
         return None
     problem = rules.document_problem(upload.data, field)
@@ -196,7 +198,11 @@ def _store_document(
         organisation_id=application.organisation_id,
         municipality_id=application.municipality_id,
         purpose=purpose,
-        filename=rules.safe_filename(upload.filename),
+        filename=rules.safe_filename(
+            upload.filename,
+            fallback=f"document{documents.extension(upload.data)}",
+            extension=documents.extension(upload.data),
+        ),
         size_bytes=len(upload.data),
         sha256=hashlib.sha256(upload.data).hexdigest(),
         content=upload.data,
@@ -208,12 +214,15 @@ def _store_document(
 
 
 def document_download_name(document: PermitDocument, application: PermitApplication) -> str:
-    """A generated, header-safe file name: ``plattegrond-MH-2026-000123-7.pdf``."""
+    """A generated, header-safe file name: ``plattegrond-MH-2026-000123-7.pdf`` (``.jpg``,
+    ``.png`` for an image: the kind of its content)."""
     reference = "".join(
         ch for ch in application.reference if (ch.isascii() and ch.isalnum()) or ch == "-"
     )
     prefix = "plattegrond" if document.purpose == "floor_plan" else "bijlage"
-    return f"{prefix}-{reference or 'aanvraag'}-{document.id}.pdf"
+    return (
+        f"{prefix}-{reference or 'aanvraag'}-{document.id}{documents.extension(document.content)}"
+    )
 
 
 # --- applying ---------------------------------------------------------------------------------

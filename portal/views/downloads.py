@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Response
 from flask_login import current_user
 
+from portal.domain import documents
 from portal.models import PermitDocument, Receipt
 from portal.services import audit, receipts
 from portal.services import permit_applications as applications
@@ -42,8 +43,8 @@ def receipt_download(receipt: Receipt) -> Response:
 
 
 def document_download(document: PermitDocument) -> Response:
-    """An uploaded floor plan for the logged-in user (who may see ``document``), audited; 429
-    beyond the user's download limit."""
+    """An uploaded floor plan or attachment for the logged-in user (who may see ``document``),
+    audited; 429 beyond the user's download limit."""
     if (limited := too_many_downloads()) is not None:
         return limited
     with commit_point():
@@ -51,4 +52,5 @@ def document_download(document: PermitDocument) -> Response:
     return attachment(
         document.content,
         applications.document_download_name(document, document.application),
+        mimetype=documents.mime_type(document.content),  # checked at upload: PDF, JPEG or PNG
     )

@@ -39,9 +39,9 @@ from portal.models import (
 )
 from tests.batch_support import excel_csv, row, seed_register
 from tests.conftest import PASSWORD, login
-from tests.helpers import last_mail, link_path
+from tests.helpers import MINIMAL_PDF, last_mail, link_path
 
-PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = MINIMAL_PDF  # a real PDF: uploads are parsed (issue 21 D)
 NEW_PASSWORD = "een heel nieuw wachtwoord 2026"
 
 

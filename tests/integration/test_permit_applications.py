@@ -42,9 +42,10 @@ from portal.services.errors import Refused
 from portal.services.queries import Scope
 from portal.services.receipts import receipt_pdf
 from portal.services.verification import verify_receipt
+from tests.helpers import MINIMAL_PDF
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+PDF = MINIMAL_PDF  # a real PDF: uploads are parsed (issue 21 D)
+EXE = b"MZ\x90\x00\x03" + b"\x00" * 200  # a Windows program named .pdf
 
 
 @dataclass
@@ -229,7 +230,11 @@ def test_floor_plan_is_optional(ctx: Flask, world: World) -> None:
 @pytest.mark.parametrize(
     ("changes", "field", "code"),
     [
-        ({"floor_plan": service.Upload("plattegrond.pdf", PNG)}, "floor_plan", "document.not_pdf"),
+        (
+            {"floor_plan": service.Upload("plattegrond.pdf", EXE)},
+            "floor_plan",
+            "document.unsupported",
+        ),
         (
             {
                 "floor_plan": service.Upload(
@@ -436,9 +441,9 @@ def test_question_and_answer_go_back_and_forth(ctx: Flask, world: World) -> None
     ).first()
     before = _stored()
     with pytest.raises(Refused) as refused:
-        service.answer(holder, application, "Hier", service.Upload("plan.pdf", PNG))
+        service.answer(holder, application, "Hier", service.Upload("plan.pdf", EXE))
     db.session.rollback()
-    assert refused.value.problems[0].code == "document.not_pdf"
+    assert refused.value.problems[0].code == "document.unsupported"
     assert _stored() == before
     holder = db.session.get(User, world.holder_user_id)
     application = db.session.get(PermitApplication, application.id)

@@ -39,6 +39,7 @@ from portal.models import (
     User,
 )
 from tests.conftest import PASSWORD, login, overrides_for
+from tests.helpers import MINIMAL_PDF
 
 BATCH_CSV = (
     b"postcode;huisnummer;huisletter;toevoeging;bag_id;aantal_bewoners;waarvan_ingeschreven_brp;"
@@ -46,7 +47,7 @@ BATCH_CSV = (
     b"2671 AA;5;;;;2;1;01-01-2030;;ja;\n"
     b"2671 AA;5;;;;-1;1;01-01-2030;;ja;\n"
 )
-PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = MINIMAL_PDF  # a real PDF: uploads are parsed (issue 21 D)
 
 # Texts that belong to tenant 2 only. ``TENANT_MARKERS`` name organisation B, municipality M2's
 # staff and their notes; ``ADDRESS_MARKERS`` are M2's streets (the address register is reference

@@ -36,9 +36,10 @@ from portal.models import (
     ReferenceNumber,
 )
 from tests.conftest import PASSWORD, login
+from tests.helpers import MINIMAL_PDF
 
-PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 500
+PDF = MINIMAL_PDF  # a real PDF: uploads are parsed (issue 21 D)
+EXE = b"MZ\x90\x00\x03" + b"\x00" * 500  # a Windows program
 
 
 def _count(app: Flask, model: type) -> int:
@@ -160,16 +161,16 @@ def test_apply_then_download_the_receipt(
     assert _count(app, PermitApplication) == 1
 
 
-def test_png_renamed_to_pdf_gets_a_clear_message_and_nothing_is_stored(
+def test_a_program_renamed_to_pdf_gets_a_clear_message_and_nothing_is_stored(
     app: Flask, client: FlaskClient, setup: SimpleNamespace
 ) -> None:
     login(client, setup.user)
     client.get("/?lang=en")
     before = _stored(app)
-    response = _post(client, setup.permit_id, floor_plan=(io.BytesIO(PNG), "plattegrond.pdf"))
+    response = _post(client, setup.permit_id, floor_plan=(io.BytesIO(EXE), "plattegrond.pdf"))
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "This file is not a PDF." in page
+    assert "This file is not a PDF, JPEG or PNG file." in page
     assert 'class="error-summary"' in page
     assert _stored(app) == before
 
@@ -187,7 +188,7 @@ def test_file_of_5_mb_plus_one_byte_gets_the_forms_message(
     assert "The file is larger than 5 MB." in response.get_data(as_text=True)
     assert _stored(app) == before
     # Exactly 5 MB is accepted.
-    exact = big[:8] + big[9:]
+    exact = PDF[:-6] + b" " * (5 * 1024 * 1024 - len(PDF)) + b"%%EOF\n"
     assert len(exact) == 5 * 1024 * 1024
     response = _post(client, setup.permit_id, floor_plan=(io.BytesIO(exact), "precies.pdf"))
     assert response.status_code == 302
