@@ -1,6 +1,6 @@
 """Dutch address parts: postcode, house number, letter, addition, BAG ids (domain layer).
 
-Rules from DOMAIN.md §4.1, §4.2 and §7.1: postcode ``1234 AB`` with no leading 0 and never
+Rules from docs/rules.md §2.1, §2.2 and §2.5: postcode ``1234 AB`` with no leading 0 and never
 SA/SD/SS (python-stdnum's ``nl.postcode``); house number 1–99999; one letter A–Z; an addition of
 up to 4 letters or digits; BAG ids of 16 digits with object type 20 (nummeraanduiding) or 01
 (verblijfsobject) at positions 5–6.
@@ -19,7 +19,7 @@ from stdnum.nl import postcode as nl_postcode
 from portal.domain.errors import InvalidValue
 from portal.domain.inputs import clean_text, parse_whole_number
 
-# The 11 BAG gebruiksdoelen (DOMAIN.md §4.1).
+# The 11 BAG gebruiksdoelen (docs/rules.md §2.1).
 BAG_USES = frozenset(
     {
         "woonfunctie",
@@ -167,7 +167,8 @@ def parse_floor_area(raw: str) -> int | None:
 
 
 def is_residential(uses: tuple[str, ...] | list[str]) -> bool:
-    """True when the use includes woonfunctie or logiesfunctie (DESIGN.md ``non_residential``)."""
+    """True when the use includes woonfunctie or logiesfunctie (docs/rules.md §1.5,
+    ``non_residential``)."""
     return bool(RESIDENTIAL_USES.intersection(uses))
 
 

@@ -5,7 +5,7 @@ here as one mapping per row, keyed by the canonical field names below, and are j
 ``validate_row`` — which calls the very normalisers and ``declaration_problems`` the web form
 uses, so a bad value gets the same reason code through the form, the API and the CSV upload.
 
-The CSV file (issue 6, SECURITY.md T8):
+The CSV file (issue 6, docs/security.md T8):
 
 - at most ``MAX_BYTES`` (5 MiB) and ``MAX_ROWS`` (10,000) data rows, refused before any row is
   judged; an empty file or a header without data rows is refused too;

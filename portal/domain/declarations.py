@@ -1,9 +1,9 @@
 """What a declaration may say, and which filings are in force (domain layer).
 
-Input limits from the declarations issue and DESIGN.md: 1–500 occupants; of whom registered in the
-BRP at most that many; a start date at most a year back or ahead; an end not before the start.
-Filings are immutable: an amendment or an end supersedes the previous filing from a date, so the
-occupancy in force is computed from the chain, never stored by editing a row.
+Input limits from the declarations issue and docs/rules.md §4.1: 1–500 occupants; of whom
+registered in the BRP at most that many; a start date at most a year back or ahead; an end not
+before the start. Filings are immutable: an amendment or an end supersedes the previous filing
+from a date, so the occupancy in force is computed from the chain, never stored by editing a row.
 """
 
 from __future__ import annotations

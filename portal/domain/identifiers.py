@@ -1,7 +1,7 @@
 """Organisation and municipality identifiers (domain layer).
 
-KvK number: 8 digits, no check digit (DOMAIN.md §4.4). Municipality: CBS code ``GM`` + 4 digits;
-BAG's ``gemeentecode`` is the same four digits (DOMAIN.md §4.3).
+KvK number: 8 digits, no check digit (docs/rules.md §2.4). Municipality: CBS code ``GM`` + 4 digits;
+BAG's ``gemeentecode`` is the same four digits (docs/rules.md §2.3).
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
 """Occupancy limits and findings for one address over time (domain layer).
 
-The rule (DESIGN.md "Occupancy rules"): on each day the occupants of an address are the sum of
+The rule (docs/rules.md §1.1): on each day the occupants of an address are the sum of
 every active declaration **from all organisations**, and the limit is the lowest of the area
 limit (floor area / m² per person), the maximum of a valid permit, and — without a valid permit —
 the municipality's number allowed without a permit. Every limit names the rule that set it, and
 every finding carries its period, total, limit and rule, so an inspector sees *why* an address is
 flagged. Days are judged by the policy in force on them (``policy_in_force``). Only counts, dates,
-floor area, BAG uses and permits are used — never anything about the people (DOMAIN.md §1.5, §7.5).
+floor area, BAG uses and permits are used — never anything about the people (docs/rules.md
+§1.6, §3.1).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from portal.domain.policy import OccupancyPolicy, policy_in_force
 
 Severity = Literal["high", "medium", "info"]
 
-# Finding codes and their severities: the findings table in DESIGN.md "Occupancy rules".
+# Finding codes and their severities: the findings table in docs/rules.md §1.5.
 OVER_LIMIT: Final = "over_limit"
 PERMIT_REQUIRED: Final = "permit_required"
 NON_RESIDENTIAL: Final = "non_residential"
@@ -44,31 +45,31 @@ SEVERITY: Final[dict[str, Severity]] = {
 }
 _SEVERITY_ORDER: Final[dict[Severity, int]] = {"high": 0, "medium": 1, "info": 2}
 
-# Rules that can set a limit (DESIGN.md "Occupancy rules").
+# Rules that can set a limit (docs/rules.md §1.2, §1.3).
 # floor(area / m2_per_person_dwelling): SNF 1.3 and the former Bouwbesluit 2012 art. 7.18
-# (DOMAIN.md §1.1, §1.4, §7.2).
+# (docs/rules.md §1.2).
 RULE_AREA_DWELLING: Final = "area_dwelling"
 # floor(area / m2_per_person_lodging) when the uses contain logiesfunctie but not woonfunctie:
-# SNF 1.3 lodging figure (DOMAIN.md §1.1, §7.2 profile ``logies``).
+# SNF 1.3 lodging figure (docs/rules.md §1.2: lodging).
 RULE_AREA_LODGING: Final = "area_lodging"
-# The maximum occupants of the valid permit (DOMAIN.md §1.5, §7.2 PERMIT_REQUIRED_MISSING).
+# The maximum occupants of the valid permit (docs/rules.md §1.3).
 RULE_PERMIT: Final = "permit"
-# policy.no_permit_max_occupants when no permit is valid (DOMAIN.md §1.5 typical thresholds, §7.2).
+# policy.no_permit_max_occupants when no permit is valid (docs/rules.md §1.3: typical thresholds).
 RULE_NO_PERMIT: Final = "no_permit_threshold"
-# The late-filing rule: policy.late_after_days (DOMAIN.md §1.6 Peel en Maas, §7.2 LATE_DECLARATION).
+# The late-filing rule: policy.late_after_days (docs/rules.md §1.4: Peel en Maas).
 RULE_LATE: Final = "late_after_days"
 
-# The BAG gebruiksdoelen that decide dwelling vs lodging m² (DOMAIN.md §4.1, §7.1.6).
+# The BAG gebruiksdoelen that decide dwelling vs lodging m² (docs/rules.md §2.1, §2.5).
 WOONFUNCTIE: Final = "woonfunctie"
 LOGIESFUNCTIE: Final = "logiesfunctie"
 
-# near_limit fires at 90 % of the limit or more (DESIGN.md findings table); a municipality may set
+# near_limit fires at 90 % of the limit or more (docs/rules.md §1.5); a municipality may set
 # its own percentage (OccupancyPolicy.near_limit_percent). Kept as a fraction for reference.
 # so the comparison stays in whole numbers.
 NEAR_LIMIT_NUMERATOR: Final = 9
 NEAR_LIMIT_DENOMINATOR: Final = 10
-# permit_expiring looks this many days ahead (DESIGN.md findings table; reminders 90 and 30 days
-# before expiry, DOMAIN.md §7.3).
+# permit_expiring looks this many days ahead (docs/rules.md §1.5; reminders 90 and 30 days
+# before expiry, docs/rules.md §4.3).
 EXPIRING_WITHIN_DAYS: Final = 90
 
 # Tie-break when two rules give the same limit: the permit, then the area, then the threshold.

@@ -1,6 +1,6 @@
 """Permit types and permit states (domain layer: pure, no I/O).
 
-Which permits exist (DOMAIN.md §1.5): the omzettingsvergunning and other Huisvestingswet art. 21
+Which permits exist (docs/rules.md §1.3): the omzettingsvergunning and other Huisvestingswet art. 21
 permits, the kamerverhuurvergunning or omgevingsvergunning for room rental, the
 huisvestingsvergunning, the verhuurvergunning of the Wet goed verhuurderschap (art. 5(1)(b)) and
 the exploitatievergunning of municipalities that treat migrant housing as lodging. Each

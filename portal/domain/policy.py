@@ -3,7 +3,7 @@
 
 A municipality's changes take effect from a date and never rewrite history: a day is judged by the
 newest policy whose ``effective_from`` is on or before it, else by the national defaults
-(DESIGN.md "Occupancy rules"; defaults and sources in config/default.toml and DOMAIN.md §7.2).
+(docs/rules.md §1; defaults and sources in config/default.toml and docs/rules.md §1.8).
 So a new policy starts today or later, and only a policy that has not taken effect yet may be
 replaced (``policy_problems``).
 """
@@ -28,7 +28,7 @@ class OccupancyPolicy:
     no_permit_max_occupants: int
     late_after_days: int
     effective_from: date | None = None
-    # near_limit fires at this percentage of the limit (DESIGN.md findings table: 90 %).
+    # near_limit fires at this percentage of the limit (docs/rules.md §1.5: 90 %).
     near_limit_percent: int = 90
 
 
@@ -50,7 +50,7 @@ def policy_in_force(
 # What a municipal admin may set. The database allows wider ranges (municipal_policies check
 # constraints); these are the bounds the portal accepts from a person, around the national figures:
 # 12 m² dwelling and 10 m² lodging (SNF 1.3; Bouwbesluit 2012 art. 7.18), 4 occupants without a
-# permit (regional policy examples), 3 days (Peel en Maas), 90 % (DESIGN.md findings table).
+# permit (regional policy examples), 3 days (Peel en Maas), 90 % (docs/rules.md §1.5).
 POLICY_LIMITS: dict[str, tuple[int, int]] = {
     "m2_per_person_dwelling": (6, 50),
     "m2_per_person_lodging": (6, 50),
@@ -118,8 +118,8 @@ def policy_problems(
     """Every reason to refuse ``draft``, each naming its field; empty when it may be stored.
 
     A policy takes effect from today or later: an earlier date would change how days already
-    judged are judged (DESIGN.md: changes never rewrite history). ``existing`` holds the dates
-    that already have a policy; only a future one may be replaced, and only when asked.
+    judged are judged (docs/rules.md §1.7: changes never rewrite history). ``existing`` holds the
+    dates that already have a policy; only a future one may be replaced, and only when asked.
     """
     problems: list[Problem] = []
     start = draft.effective_from

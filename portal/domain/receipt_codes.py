@@ -1,6 +1,6 @@
 """Receipt references, verification codes and the canonical snapshot (domain layer).
 
-A receipt carries three identifiers (DESIGN.md "Receipt"): the declaration reference
+A receipt carries three identifiers (docs/rules.md §4.2): the declaration reference
 (``MH-2026-000123``), a short verification code a person can type on the public verification
 page, and the SHA-256 of the canonical JSON of what was filed. All three are pure functions here,
 so the web pages, the API and the PDF agree on them byte for byte.

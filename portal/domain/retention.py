@@ -1,6 +1,6 @@
 """Retention periods (domain): the periods, their checks and the cut-off day.
 
-AVG art. 5(1)(e) (storage limitation), BIO2 5.33.01, DOMAIN.md §7.5. The periods are settings
+AVG art. 5(1)(e) (storage limitation), BIO2 5.33.01, docs/rules.md §3.4. The periods are settings
 (``RETENTION_*`` in ``config/default.toml``). Which record is past its period is decided by the
 purge (``portal.services.retention``) in set-based SQL, which states each rule where it applies
 (a record's period runs from when it stopped being needed *and* from when it was last written);

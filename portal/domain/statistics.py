@@ -1,6 +1,6 @@
 """Small-number protection for published statistics (domain layer).
 
-DOMAIN.md §3.3: public statistics suppress counts below 5. Every count below ``THRESHOLD``
+docs/rules.md §3.3: public statistics suppress counts below 5. Every count below ``THRESHOLD``
 (zero included) is shown as "<5" (primary suppression). A count can also be *sensitive* whatever
 its size: the occupants of an area with fewer than three occupied addresses could be one
 address's total, so they are hidden too (shown "x" when 5 or more). Hiding those alone is not
@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-# DOMAIN.md §3.3 "suppress cells below 5 addresses/persons".
+# docs/rules.md §3.3: suppress counts below 5.
 THRESHOLD = 5
 BELOW = "<5"
 HIDDEN = "x"

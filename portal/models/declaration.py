@@ -63,7 +63,7 @@ class Declaration(db.Model):
             "('employment_ended', 'moved_in_nl', 'returned_home', 'other')",
             name="end_reason_known",
         ),
-        # The occupancy sum per address and date (PERFORMANCE.md §3: covering index).
+        # The occupancy sum per address and date (docs/performance.md §3.3).
         Index("ix_declarations_address_period", "address_id", "start_date", "end_date"),
         Index("ix_declarations_organisation_filed", "organisation_id", "filed_at"),
     )

@@ -27,7 +27,7 @@ class Region(db.Model):
 
 
 class Municipality(db.Model):
-    """A gemeente, identified by its CBS code ``GM`` + 4 digits (DOMAIN.md §4.3)."""
+    """A gemeente, identified by its CBS code ``GM`` + 4 digits (docs/rules.md §2.3)."""
 
     __tablename__ = "municipalities"
     __table_args__ = (CheckConstraint("length(code) = 6", name="code_length"),)
@@ -38,7 +38,7 @@ class Municipality(db.Model):
     province: Mapped[str] = mapped_column(String(60), default="")
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
     # The permit types this municipality issues, comma-separated codes from
-    # portal.domain.permits.PERMIT_TYPES (DOMAIN.md §1.5: municipal rules differ).
+    # portal.domain.permits.PERMIT_TYPES (docs/rules.md §1.3: municipal rules differ).
     permit_types: Mapped[str] = mapped_column(String(400), default=DEFAULT_PERMIT_TYPES)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 

@@ -13,7 +13,7 @@ from portal.models.types import UTCDateTime
 
 
 class Organisation(db.Model):
-    """An employer, staffing agency and/or housing provider (DESIGN.md "Organisation")."""
+    """An employer, staffing agency and/or housing provider (docs/architecture.md §1)."""
 
     __tablename__ = "organisations"
     __table_args__ = (

@@ -2,8 +2,8 @@
 
 Counts only, never an address or an organisation: the regional view, the open statistics and
 the API read this table, so their pages cost one small indexed query at national scale
-(PERFORMANCE.md). ``postcode_area`` '' is the whole municipality; a 4-digit value is the part
-of the municipality in that postcode area (its figures add up to the municipality's).
+(docs/performance.md §5, R1). ``postcode_area`` '' is the whole municipality; a 4-digit value is
+the part of the municipality in that postcode area (its figures add up to the municipality's).
 """
 
 from __future__ import annotations

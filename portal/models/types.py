@@ -14,7 +14,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC timestamp on every database.
 
     PostgreSQL stores ``timestamptz``; SQLite has no time zones, so values are stored as UTC and
-    handed back aware. Naive datetimes are refused: time is explicit (CONVENTIONS.md).
+    handed back aware. Naive datetimes are refused: time is explicit (docs/architecture.md §3.7).
     """
 
     impl = DateTime(timezone=True)

@@ -66,7 +66,7 @@ class User(db.Model):
     municipality: Mapped[Municipality | None] = relationship()
 
     # --- Flask-Login protocol. The id Flask-Login keeps in the cookie is the session token, not
-    # the user id, so that logout can end the session on the server (SECURITY.md §0.4).
+    # the user id, so that logout can end the session on the server (docs/security.md §3).
     session_token = None  # set per request by services.sessions; not a column
     second_factor_done = False  # likewise: this session passed TOTP or a recovery code
 

@@ -1,7 +1,7 @@
 """Alerts to inspectors and notices to the support desk (notifications layer).
 
 Everything here is written to the outbox in the caller's transaction, so an alert exists exactly
-when the change that caused it was committed (DESIGN.md "Email"). Nothing here commits.
+when the change that caused it was committed (docs/architecture.md §3.4). Nothing here commits.
 
 - ``alert_flags``: a flag opened, reopened, or escalated (its occupant total grew above the total
   of the last alert). Mailed at once to the alert addresses of the municipality's policy in force

@@ -2,7 +2,7 @@
 
 ``;`` separated (Excel's list separator in the Dutch locale), UTF-8 with a BOM (else Excel reads
 ANSI), dates as dd-mm-jjjj, and cells that look like formulas neutralised with a leading ``'``
-(SECURITY.md T8: CSV injection).
+(docs/security.md T8: CSV injection).
 """
 
 from __future__ import annotations

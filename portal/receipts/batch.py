@@ -2,8 +2,8 @@
 
 One receipt for the whole batch lists every declaration reference of it (each declaration also
 has its own receipt). The list is ordered lists of ``ROWS_PER_LIST`` items, one line each, not a
-table: a table that spans hundreds of pages is several times slower in WeasyPrint (PERFORMANCE.md
-§1, #1296; the template's comment has the figures).
+table: a table that spans hundreds of pages is several times slower in WeasyPrint
+(docs/performance.md §1.3, WeasyPrint #1296; the template's comment has the figures).
 ``render.render_receipt_html`` dispatches on the snapshot's kind.
 """
 

@@ -2,7 +2,7 @@
 
 WeasyPrint fetches every stylesheet, image, font and SVG reference through its URL fetcher. A
 receipt contains text that organisations typed, so the fetcher is the last line against
-server-side request forgery and local file disclosure (SECURITY.md §0.3, T9; CVE-2025-68616):
+server-side request forgery and local file disclosure (docs/security.md §8, T9; CVE-2025-68616):
 
 - ``portal-asset:<name>`` serves a file bundled in ``portal/receipts/assets/`` — looked up by
   exact name in a list made at import, never joined onto a path, so ``../`` cannot escape;

@@ -1,6 +1,6 @@
 """Snapshot → HTML → tagged PDF/A-3a receipt (receipts layer).
 
-Rules (CONVENTIONS.md "Receipts are rendered from a snapshot", SECURITY.md T9, PERFORMANCE.md §1
+Rules (docs/architecture.md §3.5, docs/security.md T9, docs/performance.md §1
 and §6):
 
 - the input is the snapshot dict the caller stores with the receipt — never ORM objects — so a
@@ -48,7 +48,7 @@ from portal.receipts.formatting import text as _text
 TEMPLATE: Final = "receipts/receipt.html"
 STYLESHEET: Final = "receipt.css"
 # Bump when the layout or texts change in a way a reader would notice; the caller stores it
-# with the receipt row (CONVENTIONS.md "the template version").
+# with the receipt row (docs/architecture.md §3.5: the template version).
 
 # Archival and tagged: pdf/a-3a since WeasyPrint 67; its tags come from the HTML.
 PDF_VARIANT: Final = "pdf/a-3a"
@@ -82,7 +82,8 @@ _engine: _Engine | None = None
 _engine_lock = threading.Lock()
 # One render at a time per process: the shared FontConfiguration and colour profile are not
 # thread-safe (WeasyPrint writes the profile's PDF object number onto it), and rendering is
-# CPU-bound under the GIL anyway — parallelism comes from more worker processes (PERFORMANCE.md §1).
+# CPU-bound under the GIL anyway — parallelism comes from more worker processes
+# (docs/performance.md §1.3).
 _render_lock = threading.Lock()
 
 

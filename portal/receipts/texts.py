@@ -2,7 +2,7 @@
 
 The receipt PDF and the web pages (the declaration result, the verify page, the inspector's
 dossier) read the same table, so a finding means the same everywhere. The codes come from the
-findings table in DESIGN.md "Occupancy rules" and ``portal.domain.occupancy``; every text is a
+findings table in docs/rules.md §1.5 and ``portal.domain.occupancy``; every text is a
 lazy string, translated when it is rendered.
 """
 
