@@ -67,7 +67,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _check_database_role(app: Flask) -> None:
-    """Refuse to start in production as a PostgreSQL superuser (SECURITY.md T19)."""
+    """Refuse to start in production as a PostgreSQL superuser (docs/security.md T19)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     try:
@@ -105,7 +105,7 @@ def _quiet_sql_rows() -> None:
 
 def _engine_options(url: str) -> dict[str, Any]:
     # hide_parameters: SQL parameters (TOTP seeds, mail bodies with links, …) never appear in
-    # SQLAlchemy's statement log or in its error messages (SECURITY.md T15, ASVS 16.2.5).
+    # SQLAlchemy's statement log or in its error messages (docs/security.md T15, ASVS 16.2.5).
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 15}, "hide_parameters": True}
     return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5, "hide_parameters": True}

@@ -2,7 +2,7 @@
 
 The commented defaults live in ``config/default.toml``. Values from the environment are coerced to
 the type of the default, so ``PORTAL_SMTP_PORT=587`` becomes an int and ``PORTAL_MAIL_ECHO=0`` a
-bool. In production the app refuses to start with insecure settings (SECURITY.md T19).
+bool. In production the app refuses to start with insecure settings (docs/security.md T19).
 """
 
 from __future__ import annotations
@@ -98,8 +98,8 @@ def normalise_database_url(url: str) -> str:
 
 def cookie_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     """The session cookie, derived from ENV: ``__Host-session``, Secure, HttpOnly, SameSite=Lax,
-    Path=/ and no Domain in production (SECURITY.md T14). An explicit value in ``settings`` wins,
-    which is how tests (and check_production) see an unsafe one."""
+    Path=/ and no Domain in production (docs/security.md T14). An explicit value in ``settings``
+    wins, which is how tests (and check_production) see an unsafe one."""
     production = settings.get("ENV") == "production"
     derived: dict[str, Any] = {
         "SESSION_COOKIE_NAME": "__Host-session" if production else "session",
@@ -130,7 +130,7 @@ def _argon2_problem(settings: Mapping[str, Any]) -> str | None:
 
 
 def production_checks(settings: Mapping[str, Any]) -> list[tuple[str, str | None]]:
-    """Each production check as (what is checked, the problem or None). SECURITY.md T19."""
+    """Each production check as (what is checked, the problem or None). docs/security.md T19."""
     secret = str(settings.get("SECRET_KEY") or "")
     url = str(settings.get("DATABASE_URL", ""))
     cookies = cookie_settings(settings)
@@ -190,7 +190,7 @@ SUPERUSER_QUERY = "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
 
 
 def database_role_problem(connection: Any) -> str | None:
-    """The problem with the database role the portal runs as, or None (SECURITY.md T19): on
+    """The problem with the database role the portal runs as, or None (docs/security.md T19): on
     PostgreSQL it must not be a superuser (a superuser may alter the audit trigger, read files
     and run programs on the database server)."""
     from sqlalchemy import text

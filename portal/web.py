@@ -167,8 +167,8 @@ def _init_errors(app: Flask) -> None:
     app.register_error_handler(HTTPException, other_http_error)
 
 
-# SECURITY.md T14. No inline script or style anywhere (tests/web/test_security_headers.py checks
-# the templates and the pages), so neither script-src nor style-src needs 'unsafe-inline'.
+# docs/security.md T14. No inline script or style anywhere (tests/web/test_security_headers.py
+# checks the templates and the pages), so neither script-src nor style-src needs 'unsafe-inline'.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
@@ -187,7 +187,7 @@ def lang_cookie_name(app: Flask) -> str:
 
 
 def _init_input_guard(app: Flask) -> None:
-    """Refuse a NUL character anywhere in a web request's parameters with 400 (SECURITY.md T7):
+    """Refuse a NUL character anywhere in a web request's parameters with 400 (docs/security.md T7):
     PostgreSQL cannot hold one in text, so it would otherwise fail deep inside a query as a 500.
     The API refuses it per field with a 422 problem (views/api/io.py)."""
     from flask import abort

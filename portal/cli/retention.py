@@ -1,5 +1,5 @@
 """``flask --app wsgi retention purge [--dry-run]``: remove what is past its retention period
-(interface layer; SECURITY.md T16). Also a step of ``daily run``."""
+(interface layer; docs/security.md T16). Also a step of ``daily run``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``flask --app wsgi check-deploy``: the production checks, one line each (SECURITY.md T19).
+"""``flask --app wsgi check-deploy``: the production checks, one line each (docs/security.md T19).
 
 In production the portal refuses to start when one of these fails, naming the setting; this
 command shows every check and exits 1 when any fails. Outside production it judges the

@@ -1,6 +1,6 @@
 """A deterministic generator of BAG-shaped address CSVs (demo tooling, not used by the portal).
 
-The rows look like an extract of the BAG (DOMAIN.md §4.1–4.3): 16-digit ids of 4-digit
+The rows look like an extract of the BAG (docs/rules.md §2.1–2.3): 16-digit ids of 4-digit
 gemeentecode + object type (20 nummeraanduiding, 01 verblijfsobject) + 10-digit sequence,
 postcodes ``1234 AB`` that never start with 0 and never use SA/SD/SS, one street side per
 postcode, house numbers 1–250 with letters A–D or additions, floor areas 25–250 m² and
@@ -46,7 +46,7 @@ DEMO_COUNT = 3000
 DEMO_SEED = 2026
 
 MAX_HOUSE_NUMBER = 250
-# PostNL leaves out F, I, O, Q, U and Y; SA, SD and SS are never issued (DOMAIN.md §4.2).
+# PostNL leaves out F, I, O, Q, U and Y; SA, SD and SS are never issued (docs/rules.md §2.2).
 _POSTCODE_LETTERS = "ABCDEGHJKLMNPRSTVWXZ"
 POSTCODE_PAIRS = tuple(
     a + b for a in _POSTCODE_LETTERS for b in _POSTCODE_LETTERS if a + b not in {"SA", "SD", "SS"}

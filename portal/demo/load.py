@@ -109,7 +109,7 @@ USERS = [
 
 # Utrecht sets its alert and support-desk addresses with the national figures from 1 January
 # 2026; Westland applies the SNF 2025 new-build figure of 15 m² per person from 1 July 2026
-# (DOMAIN.md §1.1) — an example of a policy change with an effective date.
+# (docs/rules.md §1.2) — an example of a policy change with an effective date.
 POLICIES = [
     {
         "code": "GM0344",

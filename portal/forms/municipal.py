@@ -20,7 +20,7 @@ from portal.services.errors import Refused
 
 REQUIRED = _l("This field is required.")
 
-# Where each national default comes from (DOMAIN.md §7.2, DESIGN.md "Occupancy rules").
+# Where each national default comes from (docs/rules.md §1.8).
 FIGURE_SOURCES = {
     "m2_per_person_dwelling": _l("SNF norm 1.3; Bouwbesluit 2012 art. 7.18"),
     "m2_per_person_lodging": _l("SNF norm 1.3, lodging"),

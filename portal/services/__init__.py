@@ -1,7 +1,7 @@
 """Services (orchestration layer): load → call domain → write → enqueue outbox.
 
 Services add and flush; they never commit. The view or CLI command that calls them commits once,
-so any exception rolls back everything (CONVENTIONS.md "One transaction per request").
+so any exception rolls back everything (docs/architecture.md §3.2).
 
 Four of them are *low services*: ``audit`` (the audit trail writer), ``bulk`` (slices and rows
 for many addresses at once), ``queries`` (tenant scoping) and ``errors`` (``Refused``). They

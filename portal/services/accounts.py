@@ -194,7 +194,7 @@ def authenticate(raw_email: str, password: str) -> User:
     except InvalidValue:
         email = (raw_email or "").strip().lower()[:254]
         # What was typed is not an email address; it may be a password typed in the wrong
-        # field, so the audit trail does not keep it (SECURITY.md T15: no secrets logged).
+        # field, so the audit trail does not keep it (docs/security.md T15: no secrets logged).
         label = "invalid-email"
     limits.check_login_allowed(email)  # lockout and per-address limit (T10), before the password
     user = find_user_by_email(email) if email else None

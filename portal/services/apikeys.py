@@ -1,7 +1,7 @@
 """API keys: create, authenticate, revoke (service layer).
 
 A key is ``mhk_`` followed by 43 URL-safe characters: 256 random bits from ``secrets``
-(SECURITY.md T18). Only its SHA-256 is stored; a key that random needs no slow hash, and the
+(docs/security.md T18). Only its SHA-256 is stored; a key that random needs no slow hash, and the
 lookup by hash is one indexed query. The first 12 characters are kept in the clear as the
 ``prefix`` that tells keys apart on pages and in the audit trail. A key belongs to exactly one
 organisation or one municipality and acts within that tenant's scope. Nothing here commits.

@@ -4,7 +4,7 @@
 ``check_csv`` / ``check_items`` judge every row with the domain rules the web form uses
 (``portal.domain.batches.validate_row``) and find the addresses in the register in bulk (one
 query per 2,000 postcode/number keys, one per 2,000 BAG ids). ``file_batch`` files the valid rows
-in the caller's transaction (PERFORMANCE.md §3: no ORM unit of work per row):
+in the caller's transaction (docs/performance.md §3.1: no ORM unit of work per row):
 
 1. ``_lock``: lock the touched addresses, in ascending id order (``SELECT … FOR UPDATE`` on
    PostgreSQL), so two batches over the same addresses queue instead of deadlocking, and a single
@@ -260,7 +260,7 @@ def check_items(items: list[object], organisation_id: int) -> BatchCheck:
         if not isinstance(address, dict):
             check.problems.append(RowProblem(index, "address", "address.one_of"))
             address = {}
-        # Unknown fields are refused, as POST /declarations does (SECURITY.md T6: no mass
+        # Unknown fields are refused, as POST /declarations does (docs/security.md T6: no mass
         # assignment; the API answers 422 ``field.unknown`` rather than ignoring them).
         unknown = [name for name in item if name not in _ITEM_FIELDS] + [
             f"address.{name}" for name in address if name not in _ADDRESS_PATHS

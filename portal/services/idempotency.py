@@ -1,4 +1,4 @@
-"""Idempotency keys of the API (service layer; SECURITY.md T3, IETF idempotency-key draft).
+"""Idempotency keys of the API (service layer; docs/security.md T3, IETF idempotency-key draft).
 
 Per API key, one record per ``Idempotency-Key``. The caller claims the key and COMMITS the
 in-flight record before doing the work, so a concurrent duplicate runs into the unique
@@ -153,7 +153,7 @@ KEEP_FOR = timedelta(hours=24)
 
 def purge_old_records() -> int:
     """Forget the responses of keys older than ``KEEP_FOR`` (a retry after a day files anew, as
-    with other idempotency-key APIs; SECURITY.md suggests about 24 hours)."""
+    with other idempotency-key APIs; docs/security.md §6: 24 hours)."""
     result = db.session.execute(
         delete(IdempotencyRecord)
         .where(IdempotencyRecord.created_at < clock.now() - KEEP_FOR)

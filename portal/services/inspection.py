@@ -49,7 +49,7 @@ NOTE_MAX_LENGTH = 4000
 STATUS_FILTERS = ("current", "open", "in_progress", "closed", "all")
 ASSIGNEE_FILTERS = ("anyone", "me", "nobody")
 SORTS = ("severity", "age", "postcode")
-# The findings that open a flag (high severity, DESIGN.md findings table).
+# The findings that open a flag (high severity, docs/rules.md §1.5).
 FLAG_REASONS = tuple(code for code, severity in SEVERITY.items() if severity == "high")
 
 

@@ -1,5 +1,5 @@
 """Anti-automation limits of the browser side (service layer): login lockout, password reset,
-sign-up, uploads and PDF downloads (SECURITY.md T10, T18; ASVS 2.4.1, 6.3.1, 11.4.2).
+sign-up, uploads and PDF downloads (docs/security.md T10, T18; ASVS 2.4.1, 6.3.1, 11.4.2).
 
 Every count lives in the database (``services.ratelimit``), so all gunicorn workers share it.
 The figures come from the settings (``config/default.toml``, block "rate limits"). A limit of N

@@ -1,7 +1,7 @@
 """Rate limits that hold across every gunicorn worker (service layer).
 
 A fixed-window counter per key, kept in ``rate_limit_windows`` rather than in process memory, so
-four workers share one count (SECURITY.md: anti-automation, T10/T18). The window is ``now``
+four workers share one count (docs/security.md §5, T10/T18). The window is ``now``
 floored to a multiple of ``window_seconds`` since the Unix epoch, so every worker computes the
 same window for the same moment.
 

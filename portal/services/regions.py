@@ -1,7 +1,7 @@
 """Regions: groups of municipalities and their data-sharing agreement (service layer).
 
 The system admin creates a region, names its municipalities by CBS code and records the date the
-municipalities agreed to share address-level data (DOMAIN.md §3.2: sharing needs an agreement;
+municipalities agreed to share address-level data (docs/rules.md §3.2: sharing needs an agreement;
 none = aggregates only). A municipality belongs to at most one region; moving it out of another
 region is refused rather than done silently. Never commits; every change is audited.
 """

@@ -2,9 +2,9 @@
 
 The cookie holds a random token; the ``user_sessions`` row (by SHA-256 of the token) decides
 whether it still counts. Logout, a password reset, removal or deactivation revoke rows, so a copied
-cookie stops working at once (SECURITY.md T12). Idle and absolute limits come from settings.
+cookie stops working at once (docs/security.md T12). Idle and absolute limits come from settings.
 The row also records when the session passed the second factor (TOTP or a recovery code,
-SECURITY.md T11); until then the role gates send staff to the second step.
+docs/security.md T11); until then the role gates send staff to the second step.
 """
 
 from __future__ import annotations

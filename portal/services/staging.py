@@ -1,4 +1,4 @@
-"""Bulk writing through COPY (service layer; PERFORMANCE.md §3).
+"""Bulk writing through COPY (service layer; docs/performance.md §3.1).
 
 ``copy_rows`` writes many rows into one table in the caller's transaction: PostgreSQL's
 ``COPY … FROM STDIN`` on the session's own connection, a Core ``executemany`` elsewhere. The

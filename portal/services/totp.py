@@ -1,6 +1,6 @@
 """Two-factor login with TOTP and single-use recovery codes (service layer).
 
-Rules (SECURITY.md T11; ASVS 6.3.3, 6.4.3, 6.5.1-6.5.5; BIO2 5.17.01):
+Rules (docs/security.md T11; ASVS 6.3.3, 6.4.3, 6.5.1-6.5.5; BIO2 5.17.01):
 
 - Municipal staff and system administrators must pass a second factor after their password;
   organisation users may enrol voluntarily, and once enrolled they are asked too.

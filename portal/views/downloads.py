@@ -2,7 +2,7 @@
 
 A receipt PDF is rendered on its first download and stored (``services.receipts``); every
 download is an audit event. Names in ``Content-Disposition`` are built by the portal, never taken
-from an upload (SECURITY.md: ASVS 5.4.2).
+from an upload (docs/security.md §9; ASVS 5.4.2).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The regional view for inspectors and municipal admins whose municipality is in a region
 (interface layer). ``queries.region_of`` is the gate: without a region the pages answer 404.
 Figures come from the nightly aggregate; organisations across the region only from the date of
-the region's data-sharing agreement (DOMAIN.md §3.2–3.3)."""
+the region's data-sharing agreement (docs/rules.md §3.2)."""
 
 from __future__ import annotations
 

@@ -26,8 +26,8 @@ HOME_BY_ROLE = {
     "system_admin": "admin.dashboard",
 }
 
-# Receipt lookups per client IP (SECURITY.md 2.4.1 anti-automation), counted in the database so
-# every gunicorn worker shares the count.
+# Receipt lookups per client IP (docs/security.md §5; ASVS 2.4.1 anti-automation), counted in the
+# database so every gunicorn worker shares the count.
 VERIFY_LIMIT = 30
 VERIFY_WINDOW_SECONDS = 10 * 60
 VERIFY_STATUS_CODES = {"authentic": 200, "tampered": 200, "not_found": 404, "invalid": 400}

@@ -2,9 +2,10 @@
 
 Reviewed by hand. ``audit_events`` gets triggers: on PostgreSQL an UPDATE is always refused and a
 DELETE is refused for events younger than one year (the floor of the audit retention, BIO2 8.15 /
-DOMAIN.md §7.5), so neither the application nor an attacker with its database role can rewrite or
-remove recent history; only ``retention purge`` removes events past that floor. SQLite (the
-embedded development database) refuses UPDATE only: test set-up empties tables with DELETE there.
+docs/rules.md §3.4), so neither the application nor an attacker with its database role can
+rewrite or remove recent history; only ``retention purge`` removes events past that floor.
+SQLite (the embedded development database) refuses UPDATE only: test set-up empties tables with
+DELETE there.
 
 Revision ID: 0006
 Revises: 0005

@@ -98,7 +98,7 @@ def deny(key: ApiKey, reason: str) -> ApiProblem:
 
 
 def _has_nul() -> bool:
-    # PostgreSQL text cannot hold NUL: refuse it before it reaches a query (SECURITY.md T7).
+    # PostgreSQL text cannot hold NUL: refuse it before it reaches a query (docs/security.md T7).
     return "\x00" in request.path or any(
         "\x00" in name or "\x00" in value for name, value in request.args.items(multi=True)
     )

@@ -152,7 +152,7 @@ def refused(exc: Refused, aliases: dict[str, str] | None = None) -> ApiProblem:
 
 
 def idempotent(work: Callable[[], Response]) -> Response:
-    """Run ``work`` once per Idempotency-Key of this API key (SECURITY.md T3).
+    """Run ``work`` once per Idempotency-Key of this API key (docs/security.md T3).
 
     The in-flight claim is committed before the work; the work's response (also a 4xx refusal)
     is stored in the work's own transaction and replayed for a repeat with the same request. A
