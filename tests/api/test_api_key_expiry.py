@@ -1,5 +1,5 @@
-"""API keys (SECURITY.md T18; ASVS 7.2.3, 11.5.1, 14.2.1, 2.4.1): 256 random bits, stored only as
-a hash, an expiry date (default 365 days, at most 730), expired or revoked → 401 at the very next
+"""API keys (docs/security.md T18; ASVS 7.2.3, 11.5.1, 14.2.1, 2.4.1): 256 random bits, stored only
+as a hash, an expiry date (default 365 days, at most 730), expired or revoked → 401 at the very next
 request, a key in the query string → 401 even when valid (and never recorded), another
 organisation's receipt → 404, and the per-key limits → 429 with Retry-After.
 

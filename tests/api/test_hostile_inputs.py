@@ -1,4 +1,4 @@
-"""Hostile inputs (SECURITY.md T7): every one is a 4xx problem with a message, never a 5xx."""
+"""Hostile inputs (docs/security.md T7): every one is a 4xx problem with a message, never a 5xx."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ def test_broken_bodies(
     assert count(app, Declaration) == 0
 
 
-# --- hardening: the rest of the API, more broken bodies (SECURITY.md T7) ---------------------
+# --- hardening: the rest of the API, more broken bodies (docs/security.md T7) ---------------------
 
 from tests.web.test_hostile_forms import PAYLOADS  # noqa: E402
 

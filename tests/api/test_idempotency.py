@@ -1,4 +1,5 @@
-"""Idempotency-Key (SECURITY.md T3): replay, a different body, in flight, concurrent repeats."""
+"""Idempotency-Key (docs/security.md T3): replay, a different body, in flight, concurrent
+repeats."""
 
 from __future__ import annotations
 

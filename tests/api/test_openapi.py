@@ -1,5 +1,5 @@
 """The OpenAPI document: a valid 3.1 document, exactly the API's routes, and schemathesis against
-the app with an organisation's key and a municipality's key (SECURITY.md T7): 0 failures."""
+the app with an organisation's key and a municipality's key (docs/security.md T7): 0 failures."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Alerts, the flag's history, the daily digest and the support-desk notice.
 
-Alerts are outbox rows written in the same transaction as the flag change (DESIGN.md "Email"):
-a rolled-back filing leaves neither flag nor alert. They name the address and the reasons and link
-to the dossier, never an organisation or an occupant count (AVG: data minimisation).
+Alerts are outbox rows written in the same transaction as the flag change (docs/architecture.md
+§3.4): a rolled-back filing leaves neither flag nor alert. They name the address and the reasons
+and link to the dossier, never an organisation or an occupant count (AVG: data minimisation).
 """
 
 from __future__ import annotations

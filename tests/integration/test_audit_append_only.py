@@ -1,4 +1,4 @@
-"""The audit trail is append-only for the application's connection (SECURITY.md §5 T15; BIO2
+"""The audit trail is append-only for the application's connection (docs/security.md T15; BIO2
 8.15.02): migration 0006's trigger refuses every UPDATE and, on PostgreSQL, the DELETE of an
 event younger than 365 days (SQLSTATE 42501, insufficient_privilege); an older event may be
 deleted (the retention purge). SQLite refuses UPDATE.

@@ -1,4 +1,4 @@
-"""No secrets in the audit trail, the outbox or the logs, and no forged lines (SECURITY.md §5 T15;
+"""No secrets in the audit trail, the outbox or the logs, and no forged lines (docs/security.md T15;
 ASVS 16.2.5, 16.4.1).
 
 Canary secrets go through the real routes: a password (logging in, mistyped into the email

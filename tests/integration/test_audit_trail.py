@@ -1,4 +1,4 @@
-"""The audit trail is complete (SECURITY.md §5 T15, BIO2 8.15.01): every security-relevant action,
+"""The audit trail is complete (docs/security.md T15, BIO2 8.15.01): every security-relevant action,
 performed through the real routes (test client; the API with a bearer key), writes exactly one
 audit event of its kind with the six fields filled: actor, action, object, result, origin IP
 and a UTC time.

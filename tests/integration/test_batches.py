@@ -515,7 +515,7 @@ def test_pressing_file_twice_at_once_files_the_upload_once(
 def test_mutated_files_give_a_check_or_a_refusal_never_a_crash(
     ctx: Flask, org_user: Any, municipality: Any
 ) -> None:
-    """A small deterministic fuzz of the whole check (SECURITY.md T8): random byte edits of a
+    """A small deterministic fuzz of the whole check (docs/security.md T8): random byte edits of a
     good file. (A 60-second run of the same loop, 590,000 inputs, found "¹" as a house number
     crashing ``int()``; now ``house_number.format``.)"""
     import random

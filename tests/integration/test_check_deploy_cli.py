@@ -1,5 +1,5 @@
 """``flask --app wsgi check-deploy`` as an operator runs it, in the production environment whose
-configuration the portal refuses (SECURITY.md T19), and gunicorn refusing the same one."""
+configuration the portal refuses (docs/security.md T19), and gunicorn refusing the same one."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Concurrent filings at one address are serialised by the address lock (PostgreSQL).
 
-20 threads × 10 declarations of 1 occupant at one address whose limit is 60 (SECURITY.md T1).
+20 threads × 10 declarations of 1 occupant at one address whose limit is 60 (docs/security.md T1).
 Every declaration is stored, the address has exactly one open flag whose total is the true total,
 and the findings each filer got follow the order the lock imposed: exactly the filings after the
 60th see ``over_limit``.

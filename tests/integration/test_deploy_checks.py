@@ -1,4 +1,4 @@
-"""The production guard (SECURITY.md T19): every insecure setting refused at start, by name;
+"""The production guard (docs/security.md T19): every insecure setting refused at start, by name;
 the database role must not be a superuser; ``flask --app wsgi check-deploy``."""
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The outbox dispatcher over real SMTP on loopback (aiosmtpd), and the failed-mail page.
 
-SECURITY.md T4, scaled to run in every test run: alerts for 50 flagged addresses while the relay
-is down (nothing listens on its port), then up on the same port and dropping the connection once
-mid-batch; dispatcher rounds with the clock moved past the backoff until nothing is pending.
+docs/security.md T4, scaled to run in every test run: alerts for 50 flagged addresses while the
+relay is down (nothing listens on its port), then up on the same port and dropping the connection
+once mid-batch; dispatcher rounds with the clock moved past the backoff until nothing is pending.
 Every alert arrives exactly once: 50 distinct Message-IDs, no duplicates, 0 left pending.
 
 Side by side on PostgreSQL, four dispatchers share the work and never send a message twice

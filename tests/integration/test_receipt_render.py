@@ -3,10 +3,10 @@
 The tagging itself (structure tree, headings, tables, the QR code's alternative) is tested in
 test_receipt_tagging.py.
 
-SECURITY.md T9: hostile text in every field reaches neither the network nor the file system (a
-canary HTTP server and a canary file see nothing) and is printed literally. CONVENTIONS.md asks
-for a sabotage run: the same canaries DO see requests when WeasyPrint's default fetcher is used,
-so these tests can fail.
+docs/security.md T9: hostile text in every field reaches neither the network nor the file system (a
+canary HTTP server and a canary file see nothing) and is printed literally. docs/security.md §17
+asks for a sabotage run: the same canaries DO see requests when WeasyPrint's default fetcher is
+used, so these tests can fail.
 """
 
 from __future__ import annotations
@@ -458,7 +458,7 @@ def test_stylesheet_and_fonts_are_built_once_per_process(ctx: Flask) -> None:
     assert render._pdf_engine() is first
 
 
-# --- hostile text (SECURITY.md T9) ------------------------------------------------------------
+# --- hostile text (docs/security.md T9) -----------------------------------------------------------
 
 
 def test_hostile_text_in_every_field_is_printed_literally_and_fetches_nothing(
@@ -488,7 +488,7 @@ def test_hostile_text_in_every_field_is_printed_literally_and_fetches_nothing(
     assert [type(f) for f in fetchers] == [AssetOnlyFetcher]
     assert fetchers[0].refusals == 0, fetchers[0].refused
     assert pdf.startswith(b"%PDF-")
-    # SECURITY.md T9 asks for at most 5 s (judgement). Times are not asserted in the suite (a
+    # The security review asked for at most 5 s (judgement). Times are not asserted in the suite (a
     # loaded CI machine is no measure); the figure is printed, and `make bench` (P5) measures
     # receipt rendering against a bare WeasyPrint render in the same run.
     print(f"hostile receipt rendered in {seconds:.2f} s")

@@ -1,4 +1,4 @@
-"""SECURITY.md T16: the retention purge removes every record past its configured period and
+"""docs/security.md T16: the retention purge removes every record past its configured period and
 nothing else, twice in a row deletes nothing the second time, is audit-logged, and leaves the
 published statistics as they were.
 

@@ -1,4 +1,4 @@
-"""WeasyPrint is new enough and fast (PERFORMANCE.md §0, SECURITY.md §0.3)."""
+"""WeasyPrint is new enough and fast (docs/performance.md §1.2, docs/security.md §8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Fixtures of the route-by-route security tests (SECURITY.md T5, T6, T13, T14).
+"""Fixtures of the route-by-route security tests (docs/security.md T5, T6, T13, T14).
 
 ``world`` builds two tenants side by side through the real services: organisation A and
 municipality M1 (tenant 1, the actors) and organisation B and municipality M2 (tenant 2, whose

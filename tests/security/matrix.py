@@ -1,5 +1,5 @@
 """The access matrix itself: every rule of ``app.url_map`` × every method × every actor, with the
-URL filled with tenant-2 objects; returns the violations as readable lines (SECURITY.md T5).
+URL filled with tenant-2 objects; returns the violations as readable lines (docs/security.md T5).
 
 Shared by the matrix test, its sabotage ("teeth") test and the header crawl.
 """
@@ -37,7 +37,7 @@ LOGIN_PATH = "/inloggen"
 
 # What requests write by design, left out when the matrix compares the database before and after
 # (every other row of every table must be unchanged by the whole matrix):
-# - audit_events: denials, downloads and exports are audited (SECURITY.md T15);
+# - audit_events: denials, downloads and exports are audited (docs/security.md T15);
 # - user_sessions: logins of the actors, last-seen times, logouts;
 # - rate_limit_windows: login and API rate limits count requests;
 # - idempotency_records: the API keeps each Idempotency-Key it saw.

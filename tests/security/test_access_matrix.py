@@ -1,4 +1,4 @@
-"""Tenant isolation route by route (SECURITY.md T5).
+"""Tenant isolation route by route (docs/security.md T5).
 
 Every rule of ``app.url_map`` × every method × eight actors (anonymous, a declarant and an
 organisation admin of organisation A, an inspector and a municipal admin of municipality M1, the

@@ -1,4 +1,4 @@
-"""CSRF on every state-changing browser route, and GETs that write nothing (SECURITY.md T13).
+"""CSRF on every state-changing browser route, and GETs that write nothing (docs/security.md T13).
 
 Every POST/PUT/PATCH/DELETE rule outside /api (enumerated from ``app.url_map``) is posted by a
 role that may use it, on its own objects, three times: without a token, with the token of

@@ -1,4 +1,5 @@
-"""Foreign objects named in a form, a JSON body or a query string, not in the URL (SECURITY.md T5).
+"""Foreign objects named in a form, a JSON body or a query string, not in the URL (docs/security.md
+T5).
 
 The access matrix fills URL parameters with tenant-2 objects; here a tenant-1 actor names them
 inside an otherwise valid request on its own objects: a flag given to another municipality's

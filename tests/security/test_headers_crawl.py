@@ -1,4 +1,4 @@
-"""Security headers on every GET route for every role (SECURITY.md T14, the test half).
+"""Security headers on every GET route for every role (docs/security.md T14, the test half).
 
 The crawl is the access matrix's GET half (tests/security/matrix.py, same route table), so every
 route × every actor is visited; each response is then held to the header rules below.

@@ -1,4 +1,4 @@
-"""Mass assignment: extra fields in forms and API bodies change nothing (SECURITY.md T6).
+"""Mass assignment: extra fields in forms and API bodies change nothing (docs/security.md T6).
 
 Every form below is posted with valid data PLUS the fields ``organisation_id``,
 ``municipality_id``, ``status``, ``flagged``, ``role``, ``is_admin``, ``id`` and ``created_at``

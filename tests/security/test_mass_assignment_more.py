@@ -1,4 +1,4 @@
-"""Mass assignment in the remaining forms (SECURITY.md T6), next to test_mass_assignment.py.
+"""Mass assignment in the remaining forms (docs/security.md T6), next to test_mass_assignment.py.
 
 Each form is posted with valid data plus the extra fields of ``extras`` (tenant 2's organisation
 and municipality, a closed status, a role, an id, a creation date); the post does what the form

@@ -1,4 +1,4 @@
-"""House rules that keep the layers honest (CONVENTIONS.md)."""
+"""House rules that keep the layers honest (docs/architecture.md §3)."""
 
 from __future__ import annotations
 

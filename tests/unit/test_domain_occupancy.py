@@ -2,7 +2,7 @@
 
 Days are written as offsets from TODAY (``+30`` = 30 days from today) so each table row reads as a
 timeline. Default policy: 12 m² per person in a dwelling, 10 in lodging, 4 without a permit,
-late after 3 days (DESIGN.md "Occupancy rules").
+late after 3 days (docs/rules.md §1.8).
 """
 
 from __future__ import annotations

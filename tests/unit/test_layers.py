@@ -1,4 +1,4 @@
-"""The layer contract (CONVENTIONS.md, issue "A house that stays easy to work in"): nothing
+"""The layer contract (docs/architecture.md §2, issue "A house that stays easy to work in"): nothing
 imports upward.
 
 Bottom to top::

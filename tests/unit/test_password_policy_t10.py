@@ -1,4 +1,4 @@
-"""The password policy against SECURITY.md T10 (ASVS 6.1.1, 6.2.x, 11.4.2): at least 15
+"""The password policy against docs/security.md T10 (ASVS 6.1.1, 6.2.x, 11.4.2): at least 15
 characters by default, 64-character passphrases accepted, no composition rules, 100% of the
 shipped common-password list refused, hashes ``$argon2id$`` with at least 19 MiB of memory."""
 

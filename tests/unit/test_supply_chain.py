@@ -1,4 +1,4 @@
-"""Supply chain (SECURITY.md T22): no installed package in security/known-bad.txt, no lower
+"""Supply chain (docs/security.md T22): no installed package in security/known-bad.txt, no lower
 bound in pyproject.toml that admits a known-bad version, and bandit without findings."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Errors reveal nothing (SECURITY.md T19): no stack trace, SQL or path in any response; under
+"""Errors reveal nothing (docs/security.md T19): no stack trace, SQL or path in any response; under
 /api every error is application/problem+json with a human message, for every status code."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Hostile input in the web forms (SECURITY.md T7): every payload in every field of the main
+"""Hostile input in the web forms (docs/security.md T7): every payload in every field of the main
 forms of every role. 0 answers of 500 or more; a refusal is a 4xx page with a message or the
 form again with its error message; payloads come back escaped (0 raw ``<script``/``onload=``,
 template expressions are never evaluated); no header is forged by CRLF."""

@@ -1,4 +1,4 @@
-"""Rate limits of the browser side (SECURITY.md T10, T18; ASVS 2.4.1, 6.3.1, 11.4.2).
+"""Rate limits of the browser side (docs/security.md T10, T18; ASVS 2.4.1, 6.3.1, 11.4.2).
 
 Login: 10 failed logins on one account within 15 minutes lock it (429, a neutral message, the
 right password refused until the lock ends); one client address may try 100 logins in 15 minutes.

@@ -1,4 +1,4 @@
-"""Tenant isolation: foreign objects and other roles' areas answer 404 (SECURITY.md T5)."""
+"""Tenant isolation: foreign objects and other roles' areas answer 404 (docs/security.md T5)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Security headers and cookies (SECURITY.md T14): every GET route for every role, the templates
-without inline script or style, the cookie flags, and the Server header under real gunicorn."""
+"""Security headers and cookies (docs/security.md T14): every GET route for every role, the
+templates without inline script or style, the cookie flags, and the Server header under real
+gunicorn."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Login, logout, idle timeout and password reset with server-side sessions (SECURITY.md T12)."""
+"""Login, logout, idle timeout and password reset with server-side sessions (docs/security.md
+T12)."""
 
 from __future__ import annotations
 

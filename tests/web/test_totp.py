@@ -1,4 +1,5 @@
-"""Two-factor login with TOTP and recovery codes (SECURITY.md T11; ASVS 6.3.3, 6.4.3, 6.5.1-6.5.5).
+"""Two-factor login with TOTP and recovery codes (docs/security.md T11; ASVS 6.3.3, 6.4.3,
+6.5.1-6.5.5).
 
 Time steps are driven by ``portal.clock.freeze``: the portal computes codes from the portal clock.
 
