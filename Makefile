@@ -55,7 +55,7 @@ format: install
 typecheck: install
 	$(BIN)/mypy
 
-## Static security checks (SECURITY.md T22): bandit, medium and high severity, 0 findings; the
+## Static security checks (docs/security.md T22): bandit, medium and high severity, 0 findings; the
 ## installed packages against security/known-bad.txt. pip-audit needs the network: not run here.
 security-check: install
 	$(BIN)/bandit -c pyproject.toml -r portal wsgi.py -ll -q
@@ -73,13 +73,13 @@ bench: install
 	$(BIN)/python bench/run.py $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 ## Crash drill (kill -9 gunicorn workers during 1,000 API filings) and restore drill (pg_dump -Fc,
-## pg_restore, checksums, smoke test) on PostgreSQL (SECURITY.md T2, T17; docs/operations.md).
+## pg_restore, checksums, smoke test) on PostgreSQL (docs/security.md T2, T17; docs/operations.md).
 ## Skips when PostgreSQL is unreachable unless DRILLS_REQUIRED=1; exits non-zero on a failure.
 drills: install
 	$(BIN)/python -m drills.crash $(DRILL_ARGS)
 	$(BIN)/python -m drills.restore
 
-## The crash drill's sabotage run (SECURITY.md mutation discipline): the receipt in a second
+## The crash drill's sabotage run (docs/security.md §17): the receipt in a second
 ## transaction, workers killed inside that window; passes only if the drill catches the damage.
 drills-teeth: install
 	$(BIN)/python -m drills.crash --sabotage no-transaction --widen-ms 300 --target-windows \

@@ -11,7 +11,7 @@ except ConfigError as refused:
     if "check-deploy" not in sys.argv[1:]:
         raise  # gunicorn and every other command: the portal does not start
     # `flask --app wsgi check-deploy` lists every check, also for a configuration the portal
-    # refuses (SECURITY.md T19): the app is built as in development, without serving anything,
+    # refuses (docs/security.md T19): the app is built as in development, without serving anything,
     # and the command judges the configuration as production would.
     print(f"{refused}\n", file=sys.stderr)
     app = create_app({"ENV": "development"})

@@ -1,4 +1,5 @@
-"""The same-run baseline routes (PERFORMANCE.md §2), served by gunicorn with the portal's settings.
+"""The same-run baseline routes (docs/performance.md §2), served by gunicorn with the portal's
+settings.
 
 Only the benchmark serves this app (``gunicorn bench.baselines:app``); the portal never mounts it.
 

@@ -1,6 +1,6 @@
 """National-scale measurement of the daily re-evaluation (benchmark; not part of the test suite).
 
-Builds the national fixture of ../shared/PERFORMANCE.md §3–§4 in a fresh PostgreSQL database —
+Builds the national fixture of docs/performance.md §4 in a fresh PostgreSQL database —
 342 municipalities, 150,000 addresses, 10,000 organisations, 1,000,000 declarations — and times
 ``portal.services.reevaluation.reevaluate`` against a raw ``GROUP BY address_id`` over the same
 table, run in the same job (P4: report the ratio, target ≤ 3×).
@@ -340,7 +340,8 @@ LOADER = "declarations by staging.load_declarations (s)"
 
 
 def copy_baseline(raw_url: str, declaration_rows: list[tuple[Any, ...]]) -> float:
-    """P8's baseline (PERFORMANCE.md §3): psycopg COPY of the same rows into a plain table."""
+    """P8's baseline (docs/performance.md §3.1): psycopg COPY of the same rows into a plain
+    table."""
     with psycopg.connect(raw_url) as conn:
         conn.execute(
             "CREATE TABLE bench_copy_declarations (id integer, reference varchar(20),"

@@ -4,8 +4,8 @@
 not yet rendered (database fetch + Jinja + WeasyPrint tagged PDF/A-3a + store), (b) a bare
 ``HTML(string=<the same HTML>).write_pdf(stylesheets=[receipt.css], pdf_variant=<the portal's>)``
 (the same variant, so the tagging is on both sides of the P5 ratio) and (c) the reference receipt
-of PERFORMANCE.md §1 (inline CSS, @page margin boxes with counter(pages) and string-set, a flex
-header, a 10×5 table, a paragraph, a footer, an SVG QR data URI; plain PDF, untagged); medians.
+of docs/performance.md §1.1 (inline CSS, @page margin boxes with counter(pages) and string-set, a
+flex header, a 10×5 table, a paragraph, a footer, an SVG QR data URI; plain PDF, untagged); medians.
 ``pdf.py memory-portal URL N`` / ``memory-bare URL N``: RSS growth over N renders after 5
 warm-ups. Prints one JSON line.
 """

@@ -1,4 +1,4 @@
-"""``make bench``: the portal against baselines measured in the same run (PERFORMANCE.md §5).
+"""``make bench``: the portal against baselines measured in the same run (docs/performance.md §5).
 
 Usage::
 

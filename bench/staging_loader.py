@@ -1,10 +1,11 @@
-"""The staging loader of the national benchmark (PERFORMANCE.md §6.5): many declarations at once.
+"""The staging loader of the national benchmark (docs/performance.md §3.2): many declarations at
+once.
 
 Only the benchmark uses it (``bench/national.py``); it lives here, not in the portal. Rows are
 staged with the portal's bulk writer (``portal.services.staging.copy_rows``).
 
 ``load_declarations`` loads the national benchmark data (``bench/generate.py``) the way
-PERFORMANCE.md §6.5 asks for it:
+docs/performance.md §3.2 describes:
 
 1. the rows are copied into a temporary staging table;
 2. set-based SQL checks every row at once: the address and the organisation exist, the number of

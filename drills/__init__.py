@@ -1,1 +1,1 @@
-"""Operational drills against a real PostgreSQL (SECURITY.md T2 and T17): `make drills`."""
+"""Operational drills against a real PostgreSQL (docs/security.md T2 and T17): `make drills`."""

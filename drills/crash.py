@@ -6,8 +6,8 @@ A fresh PostgreSQL database of its own (created, migrated, seeded, dropped), gun
 sync workers (the README's deployment flags), 16 client threads that POST 1,000 declarations,
 each with its own Idempotency-Key and retried with the SAME key on a connection error, a 5xx or
 a 409 (in flight) until a 201 (or its replay). Meanwhile a random worker gets SIGKILL every
-0.3 s for 25 s; gunicorn starts a new one each time. Then the database is checked (SECURITY.md
-§5 T2) and the drill exits 1 when any criterion fails.
+0.3 s for 25 s; gunicorn starts a new one each time. Then the database is checked (docs/security.md
+T2) and the drill exits 1 when any criterion fails.
 
 What "its alert" is (portal/services/flags.py ``sync_flag``, portal/notifications/alerts.py
 ``alert_flag``): every flag event of kind opened, reopened or escalated writes, in the filing's

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
 # WeasyPrint: Pango (layout), HarfBuzz-Subset (font subsetting; without it every PDF is ~4x
-# slower, PERFORMANCE.md §0) and a font for the receipts.
+# slower, docs/performance.md §1.2) and a font for the receipts.
 # poppler-utils: pdftotext, with which the tests read the receipts.
 DEB_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils)
 # chromium: the browser the end-to-end tests (tests/e2e, Playwright) drive headless. Installed
