@@ -25,9 +25,9 @@ HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$", re.MULTILINE)
 SHARED_NOTES = re.compile(
     r"SECURITY\.md|PERFORMANCE\.md|CONVENTIONS\.md|DESIGN\.md|DOMAIN\.md|\.\./shared"
 )
-SWEPT_SUFFIXES = {".py", ".md", ".html", ".toml", ".sh", ".txt"}
-SWEPT_NAMES = {"Makefile"}
-SKIPPED_DIRS = {".git", ".venv", "node_modules", "__pycache__"}
+SWEPT_SUFFIXES = {".py", ".md", ".html", ".toml", ".sh", ".txt", ".css"}
+SWEPT_NAMES = {"Makefile", "run"}  # run: .ci/run, the CI script
+SKIPPED_DIRS = {".git", ".venv", "node_modules", "__pycache__", "meldportaal.egg-info"}
 
 
 def markdown_files() -> list[Path]:
