@@ -66,6 +66,13 @@ MESSAGES = {
     ),
     "load.key_repeated": _l("This row number is used more than once in the load."),
     "address.unknown": _l("Choose an address from the register or enter it by hand."),
+    "address_conflict.closed": _l(
+        "This address conflict has been decided already, or is not your municipality's."
+    ),
+    "address_conflict.entry_unknown": _l("Choose one of the entries of this address."),
+    "address_conflict.not_a_candidate": _l(
+        "Choose a register address at the same postcode and house number."
+    ),
     "reference.format": _l("A reference looks like MH-2026-000123."),
     "verification_code.format": _l(
         "A verification code is 12 letters and digits, for example ABCD-EFGH-JKMN."

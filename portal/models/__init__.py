@@ -1,6 +1,6 @@
 """The portal's data model (model layer): one module per aggregate, typed columns only."""
 
-from portal.models.address import Address
+from portal.models.address import ENTRY_STATES, UNREGISTERED_LIVE, Address, AddressEntry
 from portal.models.api import ApiKey, Batch, BatchUpload, IdempotencyRecord
 from portal.models.audit import AuditEvent
 from portal.models.declaration import (
@@ -31,13 +31,16 @@ __all__ = [
     "APPLICATION_STATUSES",
     "DECLARATION_KINDS",
     "END_REASONS",
+    "ENTRY_STATES",
     "FLAG_STATUSES",
     "OPEN_APPLICATION_STATUSES",
     "OPEN_STATUSES",
     "OUTCOMES",
     "ROLES",
+    "UNREGISTERED_LIVE",
     "AccountToken",
     "Address",
+    "AddressEntry",
     "ApiKey",
     "AuditEvent",
     "Batch",

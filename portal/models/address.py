@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
@@ -12,6 +12,9 @@ from portal.domain import address as address_rules
 from portal.extensions import db
 from portal.models.municipality import Municipality
 from portal.models.types import UTCDateTime
+
+# The rows the one-row-per-unregistered-address key covers (a retired row keeps its key free).
+UNREGISTERED_LIVE = "verified = false AND retired_at IS NULL"
 
 
 class Address(db.Model):
@@ -25,6 +28,19 @@ class Address(db.Model):
     __table_args__ = (
         Index("ix_addresses_postcode_number", "postcode", "house_number"),
         Index("ix_addresses_municipality_postcode", "municipality_id", "postcode"),
+        # One row per unregistered address, however many organisations enter it at once: a
+        # hand entry inserts with ON CONFLICT DO NOTHING on this key and reads the row back
+        # (services.declarations.resolve_manual_address).
+        Index(
+            "uq_addresses_unregistered",
+            "postcode",
+            "house_number",
+            "house_letter",
+            "house_number_addition",
+            unique=True,
+            postgresql_where=text(UNREGISTERED_LIVE),
+            sqlite_where=text(UNREGISTERED_LIVE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -46,6 +62,9 @@ class Address(db.Model):
     verified: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # An unregistered address a municipal admin linked to the register address it names: its
+    # declarations moved there and it takes no new ones (services.address_entries).
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     municipality: Mapped[Municipality] = relationship()
 
@@ -63,3 +82,35 @@ class Address(db.Model):
     @property
     def one_line(self) -> str:
         return address_rules.one_line(self.street, self.number_label, self.postcode, self.town)
+
+
+# The decision state of an entry: ``accepted`` (the address holds its values: the first entry,
+# or one that agrees), ``open`` (it disagrees: a conflict for the municipal admins), and after
+# their decision ``confirmed`` (the address took its values) or ``set_aside`` (other values won).
+ENTRY_STATES = ("accepted", "open", "confirmed", "set_aside")
+
+
+class AddressEntry(db.Model):
+    """One organisation's entry of an unregistered address, kept as entered."""
+
+    __tablename__ = "address_entries"
+    __table_args__ = (
+        CheckConstraint(
+            "state IN (" + ", ".join(f"'{s}'" for s in ENTRY_STATES) + ")", name="state_known"
+        ),
+        Index("ix_address_entries_address_state", "address_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address_id: Mapped[int] = mapped_column(ForeignKey("addresses.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    street: Mapped[str] = mapped_column(String(120))
+    town: Mapped[str] = mapped_column(String(80))
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"), index=True)
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    state: Mapped[str] = mapped_column(String(20), default="accepted")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    address: Mapped[Address] = relationship()
+    municipality: Mapped[Municipality] = relationship()

@@ -41,6 +41,8 @@ ACTION_LABELS = {
     "user.alert_mode": _l("Alert setting changed"),
     "apikey.create": _l("API key created"),
     "apikey.revoke": _l("API key revoked"),
+    "address.conflict": _l("Address entered with other details"),
+    "address.decision": _l("Address conflict decided"),
     "declaration.new": _l("Declaration filed"),
     "declaration.amendment": _l("Declaration changed"),
     "declaration.end": _l("Declaration ended"),

@@ -31,6 +31,7 @@ from portal.domain.identifiers import normalise_municipality_code
 from portal.extensions import db
 from portal.models import Address, Municipality
 from portal.services.imports import CsvTable, ImportReport, RejectedLine, Source, read_csv
+from portal.services.queries import Scope, restrict
 
 BATCH_SIZE = 5000
 
@@ -324,6 +325,7 @@ def lookup_address(
     addition: str | None = None,
     *,
     register_only: bool = False,
+    scope: Scope | None = None,
 ) -> LookupResult:
     """Find an address in the whole register by postcode and number (+ letter, addition).
 
@@ -333,7 +335,8 @@ def lookup_address(
     user picks instead of guessing; a named unit the register lacks is "not_found", with the
     addresses that are at the number as ``choices``. ``register_only``: only the register's
     (verified) addresses, not those typed by hand on the web form — what the API and the CSV
-    upload may file at.
+    upload may file at. ``scope``: only the addresses it may see (an unregistered address only
+    for the organisations that entered it or declared there; ``queries.RULES``).
     """
     problems: list[Problem] = []
 
@@ -360,6 +363,9 @@ def lookup_address(
     )
     if register_only:
         stmt = stmt.where(Address.verified)
+    if scope is not None:
+        stmt = restrict(stmt, Address, scope)
+    stmt = stmt.where(Address.retired_at.is_(None))
     # The register's row before a manual one, then the oldest.
     found = db.session.execute(stmt.order_by(Address.verified.desc(), Address.id)).scalars()
     choices = sorted(found, key=_unit_order)

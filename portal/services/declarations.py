@@ -16,6 +16,9 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import text as sql_text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased, selectinload
 
 from portal import clock
@@ -28,6 +31,7 @@ from portal.domain.address import (
     resolve_unit,
     use_codes,
 )
+from portal.domain.address_entries import Place
 from portal.domain.declarations import (
     DeclarationInput,
     amendment_problems,
@@ -46,6 +50,7 @@ from portal.domain.receipt_codes import format_reference, new_verification_code
 from portal.domain.snapshots import FilingFacts, Party, ReceiptAddress, filing_snapshot
 from portal.extensions import db
 from portal.models import (
+    UNREGISTERED_LIVE,
     Address,
     ApiKey,
     Declaration,
@@ -56,7 +61,7 @@ from portal.models import (
 )
 from portal.notifications import alerts
 from portal.receipts import TEMPLATE_VERSION
-from portal.services import audit
+from portal.services import address_entries, audit
 from portal.services.errors import Refused
 from portal.services.flags import evaluate_address, sync_flag
 from portal.services.municipalities import policy_for
@@ -93,17 +98,18 @@ class FilingResult:
 
 
 def _registered(values: dict[str, object]) -> Address | None:
-    """The address these hand-typed parts name, if the register (or an earlier hand entry) has
-    it. An empty letter or addition says "none": ``domain.address.resolve_unit``, the address
-    resolution of the look-up, the API and the CSV upload, for a named unit."""
+    """The register address these hand-typed parts name, if the register has it. An empty
+    letter or addition says "none": ``domain.address.resolve_unit``, the address resolution of
+    the look-up, the API and the CSV upload, for a named unit."""
     at_number = list(
         db.session.execute(
             select(Address)
             .where(
                 Address.postcode == values["postcode"],
                 Address.house_number == values["house_number"],
+                Address.verified,
             )
-            .order_by(Address.verified.desc(), Address.id)  # the register's row first
+            .order_by(Address.id)
         ).scalars()
     )
     match = resolve_unit(
@@ -114,8 +120,48 @@ def _registered(values: dict[str, object]) -> Address | None:
     return at_number[match.index] if match.index is not None else None
 
 
-def resolve_manual_address(manual: ManualAddress) -> Address:
-    """The register address with these parts, or a new unverified one (flushed)."""
+_UNIT = ("postcode", "house_number", "house_letter", "house_number_addition")
+
+
+def _unregistered(values: dict[str, object], municipality_id: int) -> Address:
+    """The one row of this unregistered address: inserted with the values of whoever enters it
+    first, or — when it exists, or another transaction inserts it at this moment — the existing
+    row (``INSERT … ON CONFLICT DO NOTHING`` on the partial unique index, then a select: the
+    insert waits for a concurrent inserter's commit, so all of them meet on one row)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    now = clock.now()
+    statement = (
+        insert(Address)
+        .values(
+            street=values["street"],
+            house_number=values["house_number"],
+            house_letter=values["house_letter"],
+            house_number_addition=values["house_number_addition"],
+            postcode=values["postcode"],
+            town=values["town"],
+            municipality_id=municipality_id,
+            floor_area_m2=None,
+            uses="",
+            bag_status="",
+            verified=False,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=list(_UNIT), index_where=sql_text(UNREGISTERED_LIVE))
+    )
+    db.session.execute(statement)
+    return db.session.execute(
+        select(Address)
+        .where(*(getattr(Address, name) == values[name] for name in _UNIT))
+        .where(sql_text(UNREGISTERED_LIVE))
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def resolve_manual_address(manual: ManualAddress) -> tuple[Address, Place | None]:
+    """The register address with these parts (no place), or the one unregistered row of them
+    with the place this entry names (flushed): the caller records the entry under the lock."""
     problems: list[Problem] = []
     values: dict[str, object] = {}
     for name, fn, raw in (
@@ -131,13 +177,13 @@ def resolve_manual_address(manual: ManualAddress) -> Address:
             problems.append(Problem(name, exc.code))
     for name, raw, max_length in (("street", manual.street, 120), ("town", manual.town, 80)):
         try:
-            values[name] = text = normalise_place_name(raw)
+            values[name] = text_value = normalise_place_name(raw)
         except InvalidValue as exc:
             problems.append(Problem(name, exc.code))
             continue
-        if not text:
+        if not text_value:
             problems.append(Problem(name, f"{name}.required"))
-        elif len(text) > max_length:
+        elif len(text_value) > max_length:
             problems.append(Problem(name, "field.too_long"))
     municipality = None
     if "municipality" in values:
@@ -151,23 +197,9 @@ def resolve_manual_address(manual: ManualAddress) -> Address:
     assert municipality is not None
     existing = _registered(values)
     if existing is not None:
-        return existing
-    address = Address(
-        street=values["street"],
-        house_number=values["house_number"],
-        house_letter=values["house_letter"],
-        house_number_addition=values["house_number_addition"],
-        postcode=values["postcode"],
-        town=values["town"],
-        municipality_id=municipality.id,
-        floor_area_m2=None,
-        uses="",
-        bag_status="",
-        verified=False,
-    )
-    db.session.add(address)
-    db.session.flush()
-    return address
+        return existing, None
+    address = _unregistered(values, municipality.id)
+    return address, Place(str(values["street"]), str(values["town"]), municipality.id)
 
 
 def lock_address(address_id: int) -> Address:
@@ -336,11 +368,18 @@ def file_declaration(
         problems += exc.problems
     if problems:
         raise Refused(*problems)
+    place = None
     if manual_address is not None:
-        address_id = resolve_manual_address(manual_address).id
+        resolved, place = resolve_manual_address(manual_address)
+        address_id = resolved.id
     if address_id is None:
         raise Refused.one("address", "address.unknown")
     address = lock_address(address_id)
+    if address.retired_at is not None:
+        raise Refused.one("address", "address.unknown")
+    if place is not None:
+        # Under the lock: entries of one address are kept in the order they are filed.
+        address_entries.record_entry(address, user.organisation_id, place)
     assert data.occupants is not None and data.start_date is not None
     declaration = Declaration(
         kind="new",

@@ -8,15 +8,17 @@ user's tenant; a kind that is not listed sees nothing (deny by default). A forei
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from flask import abort
-from sqlalchemy import Select, false, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 
 from portal.extensions import db
 from portal.models import (
     Address,
+    AddressEntry,
     ApiKey,
     AuditEvent,
     Batch,
@@ -51,13 +53,46 @@ class Scope:
 NOTHING = Scope("none")
 ALL = "*"  # the whole table is visible to this kind of user (reference data)
 
-# model → {scope kind → column holding the tenant id, or ALL}
-RULES: dict[type[Any], dict[str, str]] = {
+
+def _address_of_organisation(organisation_id: int | None) -> ColumnElement[bool]:
+    """The register's addresses, and an unregistered (hand-entered) address only for the
+    organisations that entered it or declared there (issue 21): not reference data."""
+    return or_(
+        Address.verified,
+        and_(
+            Address.retired_at.is_(None),
+            or_(
+                exists().where(
+                    AddressEntry.address_id == Address.id,
+                    AddressEntry.organisation_id == organisation_id,
+                ),
+                exists().where(
+                    Declaration.address_id == Address.id,
+                    Declaration.organisation_id == organisation_id,
+                ),
+            ),
+        ),
+    )
+
+
+# model → {scope kind → column holding the tenant id, ALL, or a condition on the tenant id}
+Rule = str | Callable[[int | None], ColumnElement[bool]]
+RULES: dict[type[Any], dict[str, Rule]] = {
     Organisation: {"organisation": "id", "system": ALL},
     User: {"organisation": "organisation_id", "municipality": "municipality_id", "system": ALL},
-    # The address register is reference data every declarant may look up; inspectors see their
-    # own municipality only.
-    Address: {"organisation": ALL, "municipality": "municipality_id", "system": ALL},
+    # The address register is reference data every declarant may look up, an unregistered address
+    # is not; inspectors see their own municipality only.
+    Address: {
+        "organisation": _address_of_organisation,
+        "municipality": "municipality_id",
+        "system": ALL,
+    },
+    # An organisation's own entries of unregistered addresses; a municipality those that name it.
+    AddressEntry: {
+        "organisation": "organisation_id",
+        "municipality": "municipality_id",
+        "system": ALL,
+    },
     Municipality: {"organisation": ALL, "municipality": "id", "system": ALL},
     MunicipalPolicy: {"municipality": "municipality_id", "system": ALL},
     Declaration: {
@@ -117,6 +152,8 @@ def restrict(stmt: Select[Any], model: type[Any], scope: Scope) -> Select[Any]:
         return stmt.where(false())
     if rule == ALL:
         return stmt
+    if callable(rule):
+        return stmt.where(rule(scope.tenant_id))
     return stmt.where(getattr(model, rule) == scope.tenant_id)
 
 

@@ -23,6 +23,7 @@ def register_blueprints(app: Flask) -> None:
         inspector,
         inspector_region,
         municipal,
+        municipal_addresses,
         municipal_applications,
         municipal_permits,
         org,

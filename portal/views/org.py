@@ -192,6 +192,7 @@ def declare_lookup() -> str:
             form.house_number.data or "",
             form.house_letter.data or None,
             form.house_number_addition.data or None,
+            scope=scope_of(current_user),
         )
         if result.status == "invalid":
             apply_refusal(form, Refused(*result.problems))
