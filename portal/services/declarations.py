@@ -2,7 +2,7 @@
 
 Every filing is one transaction that serialises on the address: the address row is locked
 (``SELECT … FOR UPDATE`` on PostgreSQL) before the occupancy of the address is read, so two
-organisations declaring at the same moment are both counted (SECURITY.md §0.1). Within that
+organisations declaring at the same moment are both counted (docs/security.md §7). Within that
 transaction the declaration, its receipt record, the audit event and the flag are written; the
 caller commits once. Over-limit declarations are accepted and flagged, never refused.
 """
@@ -123,6 +123,18 @@ def _registered(values: dict[str, object]) -> Address | None:
 _UNIT = ("postcode", "house_number", "house_letter", "house_number_addition")
 
 
+def _replacement(values: dict[str, object]) -> Address | None:
+    """The register address a municipal admin linked this unregistered address to, if any."""
+    retired = db.session.execute(
+        select(Address)
+        .where(*(getattr(Address, name) == values[name] for name in _UNIT))
+        .where(~Address.verified, Address.replaced_by_id.is_not(None))
+        .order_by(Address.retired_at.desc(), Address.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return db.session.get(Address, retired.replaced_by_id) if retired is not None else None
+
+
 def _unregistered(values: dict[str, object], municipality_id: int) -> Address:
     """The one row of this unregistered address: inserted with the values of whoever enters it
     first, or — when it exists, or another transaction inserts it at this moment — the existing
@@ -195,7 +207,7 @@ def resolve_manual_address(manual: ManualAddress) -> tuple[Address, Place | None
     if problems:
         raise Refused(*problems)
     assert municipality is not None
-    existing = _registered(values)
+    existing = _registered(values) or _replacement(values)
     if existing is not None:
         return existing, None
     address = _unregistered(values, municipality.id)

@@ -3,7 +3,7 @@
 Every query for an organisation's or a municipality's data goes through ``scoped`` /
 ``get_scoped_or_404``. Each model lists, per kind of user, the column that binds a row to that
 user's tenant; a kind that is not listed sees nothing (deny by default). A foreign object answers
-404, so its existence does not leak (SECURITY.md T5).
+404, so its existence does not leak (docs/security.md T5).
 """
 
 from __future__ import annotations
@@ -186,7 +186,7 @@ def municipalities_with_address_counts(scope: Scope) -> list[tuple[Municipality,
 
 def region_of(scope: Scope) -> tuple[Region, list[Municipality]] | None:
     """The region of a municipal user's municipality and its members, or None (no region, or
-    not a municipal user): the one gate of the regional view (DESIGN.md regional viewer)."""
+    not a municipal user): the one gate of the regional view (docs/security.md §1)."""
     if scope.kind != "municipality" or scope.tenant_id is None:
         return None
     own = db.session.get(Municipality, scope.tenant_id)

@@ -1,5 +1,5 @@
 """The route table of the security matrix: every endpoint of ``app.url_map``, who may use it, and
-how to fill its URL with objects of the OTHER tenant (SECURITY.md T5).
+how to fill its URL with objects of the OTHER tenant (docs/security.md T5).
 
 A new route that is not in ``ROUTES`` makes tests/security/test_access_matrix.py fail: add it
 here with its gate and, when its URL names an object, the world id of a tenant-2 object.

@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 
 # [text](target) and ![alt](target); the target ends at whitespace or ")" (an optional "title"
@@ -130,14 +128,6 @@ def swept_files() -> list[Path]:
     return files
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "not yet swept: tests/security/routes.py, portal/services/queries.py and "
-        "portal/services/declarations.py had uncommitted work of others when the references "
-        "were replaced (issue 23); replace their references and remove this mark"
-    ),
-)
 def test_no_file_names_the_notes_a_clone_does_not_have() -> None:
     naming = []
     for path in swept_files():
