@@ -1,7 +1,9 @@
 """The documentation is self-contained (issue 23): every relative link in README.md and docs/*.md
 resolves to a file of the repository (and a ``#anchor`` to a heading of that file, by GitHub's
-anchor rules); no link climbs out of the repository; and no file names the team's notes that a
-clone does not have (the project's own words are in docs/, see docs/architecture.md §4).
+anchor rules); no link climbs out of the repository; no file names the team's notes that a
+clone does not have (the project's own words are in docs/, see docs/architecture.md §4); and every
+"docs/rules.md §3.4" or "docs/security.md T7" cited anywhere names a section or test id that
+exists.
 ``http(s)://`` links are allowed and never fetched."""
 
 from __future__ import annotations
@@ -138,3 +140,47 @@ def test_no_file_names_the_notes_a_clone_does_not_have() -> None:
             if SHARED_NOTES.search(line):
                 naming.append(f"{path.relative_to(ROOT)}:{number}")
     assert naming == []
+
+
+# "docs/<file>.md §N" (also §N–M, a list of them, and "Tn" for the security test plan).
+CITATION = re.compile(
+    r"docs/([a-z-]+\.md)"
+    r"((?:(?:,|;|:|/|\s|and)*\s*(?:§[0-9]+(?:\.[0-9]+)*(?:[–-][0-9]+(?:\.[0-9]+)*)?|T[0-9]+\b))+)"
+)
+SECTION = re.compile(r"§([0-9]+(?:\.[0-9]+)*)(?:[–-]([0-9]+(?:\.[0-9]+)*))?")
+TEST_ID = re.compile(r"\bT([0-9]+)\b")
+
+
+def section_numbers(path: Path) -> set[str]:
+    """The numbers of a file's numbered headings ("## 3.5 Receipts", "## 1. Method" → 3.5, 1)."""
+    text = FENCE.sub("", path.read_text(encoding="utf-8"))
+    return {
+        m.group(1).rstrip(".")
+        for m in re.finditer(r"^#{1,6}\s+([0-9]+(?:\.[0-9]+)*\.?)\s", text, re.MULTILINE)
+    }
+
+
+def test_every_cited_section_and_test_id_exists() -> None:
+    """ "docs/rules.md §3.4" or "docs/security.md T7" anywhere in the repository names a numbered
+    heading of that file, or a row of the security test plan."""
+    test_ids = set(
+        re.findall(r"^\| T([0-9]+) \|", (ROOT / "docs" / "security.md").read_text(), re.M)
+    )
+    missing = []
+    for path in swept_files():
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for match in CITATION.finditer(text):
+            doc = ROOT / "docs" / match.group(1)
+            where = f"{path.relative_to(ROOT)}: docs/{match.group(1)}{match.group(2)}"
+            if not doc.exists():
+                missing.append(f"{where} (no such file)")
+                continue
+            numbers = section_numbers(doc)
+            for first, last in SECTION.findall(match.group(2)):
+                for number in filter(None, (first, last)):
+                    if number not in numbers:
+                        missing.append(f"{where} (no §{number})")
+            for number in TEST_ID.findall(match.group(2)):
+                if match.group(1) != "security.md" or number not in test_ids:
+                    missing.append(f"{where} (no T{number})")
+    assert missing == []
