@@ -65,6 +65,8 @@ class Address(db.Model):
     # An unregistered address a municipal admin linked to the register address it names: its
     # declarations moved there and it takes no new ones (services.address_entries).
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The register address a retired row was linked to: a later hand entry of it files there.
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("addresses.id"))
 
     municipality: Mapped[Municipality] = relationship()
 

@@ -9,8 +9,9 @@ merged until one of them decides:
 
 - **confirm** an entry: the address takes its values (and moves to its municipality);
 - **correct**: the address takes values the admin types;
-- **link to the register**: the declarations move to the register address at the same postcode
-  and number, and the unregistered row is retired.
+- **link to the register**: the declarations (and permits) move to the register address at the
+  same postcode and number, and the unregistered row is retired (``replaced_by_id``: a later
+  hand entry of it files at the register address).
 
 Each decision re-judges the occupancy of the address(es) at once (``flags.evaluate_address`` and
 ``flags.sync_flag``, as a filing does), is audited, and closes the conflict. Never commits.
@@ -29,7 +30,15 @@ from portal.domain.address_entries import Place, differences, disagree
 from portal.domain.errors import InvalidValue, Problem
 from portal.domain.identifiers import normalise_municipality_code
 from portal.extensions import db
-from portal.models import Address, AddressEntry, Declaration, Flag, Municipality, User
+from portal.models import (
+    Address,
+    AddressEntry,
+    Declaration,
+    Flag,
+    Municipality,
+    Permit,
+    User,
+)
 from portal.services import audit
 from portal.services.errors import Refused
 from portal.services.flags import evaluate_address, sync_flag
@@ -290,7 +299,14 @@ def link_to_register(
         .where(Declaration.address_id == retired.id)
         .values(address_id=target.id, municipality_id=target.municipality_id)
     )
+    # Permits go along: they make the address lawful, and the judgement reads them there.
+    db.session.execute(
+        update(Permit)
+        .where(Permit.address_id == retired.id)
+        .values(address_id=target.id, municipality_id=target.municipality_id)
+    )
     retired.retired_at = clock.now()
+    retired.replaced_by_id = target.id
     _decide_entries(conflict, None, actor)
     db.session.flush()
     db.session.expire_all()

@@ -276,7 +276,8 @@ class _Register:
             # foreign address get its own message instead of "unknown".
             for address in db.session.execute(
                 select(Address).where(
-                    Address.postcode.in_(postcodes[start : start + _POSTCODE_CHUNK])
+                    Address.postcode.in_(postcodes[start : start + _POSTCODE_CHUNK]),
+                    Address.retired_at.is_(None),  # a retired row's declarations moved on
                 )
             ).scalars():
                 key = (

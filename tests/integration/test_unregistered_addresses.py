@@ -32,6 +32,7 @@ from portal.models import (
     Flag,
     Municipality,
     MunicipalPolicy,
+    Permit,
     User,
 )
 from portal.services import address_entries
@@ -336,11 +337,21 @@ def test_link_moves_the_declarations_to_the_register_and_retires_the_row(
     conflict: dict[str, Any], make_address: Callable[..., Any]
 ) -> None:
     address_id = conflict["address_id"]
-    # The register caught up: 5911 AB 7 exists now, with 10 m² (room for nobody).
+    # The register caught up: the "7" both typed is 7A there, with 10 m² (room for nobody).
     register = make_address(
-        "5911 AB", 7, municipality=conflict["venlo"], floor_area=10, street="Nieuwe Weg"
+        "5911 AB", 7, letter="A", municipality=conflict["venlo"], floor_area=10, street="Nieuwe Weg"
     )
     elsewhere = make_address("5911 AB", 8, municipality=conflict["venlo"])
+    permit = Permit(
+        address_id=address_id,
+        municipality_id=conflict["venlo"].id,
+        permit_type="huisvestingsvergunning",
+        max_occupants=10,
+        valid_from=clock.today() + timedelta(days=30),
+        valid_until=None,
+    )
+    db.session.add(permit)
+    db.session.commit()
     admin = db.session.get(User, conflict["admin"].id)
     horst = Scope("municipality", conflict["horst"].id)
     with pytest.raises(Refused) as refused:
@@ -351,12 +362,15 @@ def test_link_moves_the_declarations_to_the_register_and_retires_the_row(
     db.session.commit()
     moved = db.session.execute(select(Declaration.address_id, Declaration.municipality_id)).all()
     assert {tuple(m) for m in moved} == {(register.id, conflict["venlo"].id)}
+    assert db.session.get(Permit, permit.id).address_id == register.id  # type: ignore[union-attr]
     retired = db.session.get(Address, address_id)
     assert retired is not None and retired.retired_at is not None
+    assert retired.replaced_by_id == register.id
     flag = _open_flag(register.id)  # judged at once: 4 occupants on 10 m²
     assert flag is not None and flag.occupants == 4
     assert _open_flag(address_id) is None
     assert address_entries.open_conflicts(horst) == []
-    # A new hand entry of the address now files at the register's row.
+    # A new hand entry of "7" now files at the register's 7A, not at a new unregistered row.
     again = _file(conflict["a"].id, _manual(7), occupants=1)
     assert again.declaration.address_id == register.id
+    assert db.session.query(Address).filter_by(verified=False).count() == 1

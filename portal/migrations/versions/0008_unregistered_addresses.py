@@ -1,6 +1,6 @@
 """Unregistered addresses: one row per address, each organisation's entry kept (issue 21).
 
-Written by hand. ``addresses`` gets ``retired_at`` and the partial unique index
+Written by hand. ``addresses`` gets ``retired_at``, ``replaced_by_id`` and the partial unique index
 ``uq_addresses_unregistered`` on (postcode, house_number, house_letter, house_number_addition)
 for the live unregistered rows (``verified = false AND retired_at IS NULL``); ``address_entries``
 keeps each organisation's entry of such an address with its decision state.
@@ -40,6 +40,9 @@ FROM addresses a WHERE a.verified = false
 def upgrade():
     with op.batch_alter_table('addresses', schema=None) as batch_op:
         batch_op.add_column(sa.Column('retired_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('replaced_by_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_addresses_replaced_by_id_addresses'),
+                                    'addresses', ['replaced_by_id'], ['id'])
 
     conn = op.get_bind()
     moves = [(row.id, row.keeper) for row in conn.execute(sa.text(KEEPERS)) if row.id != row.keeper]
@@ -49,8 +52,9 @@ def upgrade():
             {'keeper': keeper, 'duplicate': duplicate},
         )
         conn.execute(
-            sa.text('UPDATE addresses SET retired_at = CURRENT_TIMESTAMP WHERE id = :duplicate'),
-            {'duplicate': duplicate},
+            sa.text('UPDATE addresses SET retired_at = CURRENT_TIMESTAMP, replaced_by_id = :keeper'
+                    ' WHERE id = :duplicate'),
+            {'keeper': keeper, 'duplicate': duplicate},
         )
 
     with op.batch_alter_table('addresses', schema=None) as batch_op:
@@ -117,4 +121,7 @@ def downgrade():
     with op.batch_alter_table('addresses', schema=None) as batch_op:
         batch_op.drop_index('uq_addresses_unregistered', postgresql_where=sa.text(LIVE),
                             sqlite_where=sa.text(LIVE))
+        batch_op.drop_constraint(batch_op.f('fk_addresses_replaced_by_id_addresses'),
+                                 type_='foreignkey')
+        batch_op.drop_column('replaced_by_id')
         batch_op.drop_column('retired_at')
