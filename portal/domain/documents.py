@@ -21,7 +21,7 @@ import re
 import warnings
 from typing import Any, Final
 
-from PIL import Image
+from PIL import Image, ImageFile
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
@@ -141,6 +141,12 @@ def _image_problem(data: bytes, kind: str) -> str | None:
                 if width * height > MAX_IMAGE_PIXELS:
                     return "document.image_too_large"
                 image.verify()  # the structure and, for PNG, every chunk's checksum
+            # WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES to True when it is
+            # imported (weasyprint/images.py), and then a truncated JPEG "loads" with grey where
+            # its end is missing. The receipts embed no raster image (the QR code is SVG), so the
+            # portal can keep the flag off; it is set here, before each decode, because the
+            # receipts' renderer may be imported after the first upload.
+            ImageFile.LOAD_TRUNCATED_IMAGES = False
             with Image.open(io.BytesIO(data)) as image:
                 image.load()  # and every pixel decodes: a truncated file fails here
     except Exception:  # Pillow raises OSError, SyntaxError, ValueError … on broken files

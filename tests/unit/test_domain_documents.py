@@ -128,3 +128,13 @@ def test_kind_mime_type_and_extension_come_from_the_content() -> None:
     assert extension(image_bytes("PNG")) == ".png" and mime_type(image_bytes("PNG")) == "image/png"
     assert extension(image_bytes("JPEG")) == ".jpg"
     assert kind_of(b"MZ") is None
+
+
+def test_a_truncated_jpeg_is_refused_also_after_weasyprint_was_imported() -> None:
+    """WeasyPrint turns Pillow's process-wide LOAD_TRUNCATED_IMAGES on when imported, as the
+    portal does for its receipts; the check must not depend on which came first."""
+    import weasyprint  # noqa: F401
+    from PIL import ImageFile
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = True  # as weasyprint/images.py leaves it
+    assert content_problem(image_bytes("JPEG", (400, 300))[:-200]) == "document.damaged"
