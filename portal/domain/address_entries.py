@@ -31,11 +31,7 @@ def _key(name: str) -> str:
 
 def disagree(first: Place, other: Place) -> bool:
     """Whether ``other`` names another street, town or municipality than ``first``."""
-    return (
-        first.municipality_id != other.municipality_id
-        or _key(first.street) != _key(other.street)
-        or _key(first.town) != _key(other.town)
-    )
+    return bool(differences(first, other))
 
 
 def differences(first: Place, other: Place) -> tuple[str, ...]:
