@@ -7,7 +7,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -96,6 +105,53 @@ def inbox_export() -> Response:
 # --- the dossier -------------------------------------------------------------------------------
 
 
+DOSSIER_FORMS: dict[str, type[FlaskForm]] = {
+    "note_form": NoteForm,
+    "assign_form": AssignForm,
+    "status_form": StatusForm,
+}
+_REFUSED_KEY = "inspector_refused_form"
+
+
+_KEEP_MAX_CHARS = 1500  # the session is a cookie (at most 4 KB): a longer note is not put in it
+
+
+def _keep_refused(flag_id: int, name: str, form: FlaskForm) -> bool:
+    """Keep a refused form's values and messages in the session for the dossier page the browser
+    is sent back to (post/redirect/get: a reload does not post again). False when the values are
+    too long for the session cookie: then the page answers the post itself, so nothing typed is
+    lost."""
+    fields = [f for f in form if f.name != "csrf_token"]
+    data = {f.name: f.data for f in fields if isinstance(f.data, str)}
+    if sum(len(value) for value in data.values()) > _KEEP_MAX_CHARS:
+        return False
+    session[_REFUSED_KEY] = {
+        "flag": flag_id,
+        "form": name,
+        "data": data,
+        "errors": {f.name: [str(e) for e in f.errors] for f in fields if f.errors},
+        "form_errors": [str(e) for e in form.form_errors],
+    }
+    return True
+
+
+def _refused_form(flag_id: int) -> dict[str, FlaskForm]:
+    """The refused form kept for this flag's page (once), with its values and messages."""
+    kept = session.pop(_REFUSED_KEY, None)
+    if not isinstance(kept, dict) or kept.get("flag") != flag_id:
+        return {}
+    name = kept.get("form")
+    if name not in DOSSIER_FORMS:
+        return {}
+    form = DOSSIER_FORMS[name](formdata=None, data=kept.get("data") or {})
+    for field_name, errors in (kept.get("errors") or {}).items():
+        field = getattr(form, field_name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(errors)
+    form.form_errors = list(kept.get("form_errors") or [])
+    return {name: form}
+
+
 def _dossier_page(flag: Flag, **forms: FlaskForm) -> str:
     scope = scope_of(current_user)
     dossier = inspection.dossier(flag, scope)
@@ -119,23 +175,26 @@ def _dossier_page(flag: Flag, **forms: FlaskForm) -> str:
 def _change(
     flag_id: int, form: FlaskForm, name: str, action: Callable[[], object], done: str
 ) -> object:
-    """Validate ``form``, run ``action``, commit and go back to the dossier; or show why not."""
-    flag = inspection.get_flag(flag_id, scope_of(current_user))
+    """Validate ``form``, run ``action``, commit and go back to the dossier (303), also when it is
+    refused: then the form's values and messages wait in the session for the dossier page."""
+    flag = inspection.get_flag(flag_id, scope_of(current_user))  # 404 for a flag out of scope
     if form.validate_on_submit():
         with commit_point() as outcome:
             action()
-        if outcome.refused:
-            apply_refusal(form, outcome.refused)
-            flash(_("Nothing was changed. See the message at the form."), "error")
-        else:
+        if not outcome.refused:
             flash(done, "success")
             return redirect(url_for("inspector.flag", flag_id=flag_id), 303)
-    return _dossier_page(flag, **{name: form})
+        apply_refusal(form, outcome.refused)
+    flash(_("Nothing was changed. See the message at the form."), "error")
+    if not _keep_refused(flag_id, name, form):
+        return _dossier_page(flag, **{name: form})
+    return redirect(url_for("inspector.flag", flag_id=flag_id), 303)
 
 
 @bp.get("/signalen/<int:flag_id>")
 def flag(flag_id: int) -> str:
-    return _dossier_page(inspection.get_flag(flag_id, scope_of(current_user)))
+    flag = inspection.get_flag(flag_id, scope_of(current_user))
+    return _dossier_page(flag, **_refused_form(flag_id))
 
 
 @bp.post("/signalen/<int:flag_id>/notitie")

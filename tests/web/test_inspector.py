@@ -360,15 +360,32 @@ def test_closing_without_an_outcome_and_changing_a_closed_flag_are_refused(
     login_as("inspector", municipality=town["utrecht"])
     base = f"/inspectie/signalen/{flag_id}"
 
-    page = client.post(f"{base}/status", data={"to_status": "resolved", "outcome": "warning"})
+    page = client.post(
+        f"{base}/status",
+        data={"to_status": "resolved", "outcome": "warning"},
+        follow_redirects=True,
+    )
     assert "Start handling the signal first." in page.get_data(as_text=True)
     client.post(f"{base}/status", data={"to_status": "in_progress"})
     response = client.post(f"{base}/status", data={"to_status": "dismissed"})
-    assert response.status_code == 200
-    text = response.get_data(as_text=True)
+    # Post/redirect/get: the refusal sends the browser back to the signal's own page.
+    assert response.status_code == 303
+    assert response.headers["Location"] == base
+    shown = client.get(base)
+    assert shown.status_code == 200
+    text = shown.get_data(as_text=True)
+    assert "Nothing was changed. See the message at the form." in text
     assert "Choose the outcome of the inspection to close the signal." in text
     assert 'role="alert"' in text
+    assert 'href="#outcome-0"' in text  # the summary links to the field
+    assert 'aria-describedby="outcome-error"' in text
+    assert re.search(
+        r'<input checked id="to_status-\d" name="to_status" type="radio" value="dismissed"', text
+    )
     assert flag_row(app, flag_id).status == "in_progress"
+    # Shown once: a reload of the page is a plain page again.
+    again = client.get(base).get_data(as_text=True)
+    assert "Choose the outcome of the inspection to close the signal." not in again
 
     client.post(f"{base}/status", data={"to_status": "dismissed", "outcome": "unfounded"})
     assert (flag_row(app, flag_id).status, flag_row(app, flag_id).outcome) == (
@@ -379,7 +396,9 @@ def test_closing_without_an_outcome_and_changing_a_closed_flag_are_refused(
         {"to_status": "in_progress"},
         {"to_status": "resolved", "outcome": "warning"},
     ):
-        text = client.post(f"{base}/status", data=data).get_data(as_text=True)
+        response = client.post(f"{base}/status", data=data)
+        assert (response.status_code, response.headers["Location"]) == (303, base)
+        text = client.get(base).get_data(as_text=True)
         assert "This signal is closed." in text
     assert flag_row(app, flag_id).status == "dismissed"
 
@@ -400,7 +419,15 @@ def test_notes_are_kept_and_shown_as_literal_text(
     assert events_by(app, inspector) == [("note", payload)]
 
     empty = client.post(f"/inspectie/signalen/{flag_id}/notitie", data={"text": "  "})
-    assert "Write a note." in empty.get_data(as_text=True)
+    assert (empty.status_code, empty.headers["Location"]) == (303, f"/inspectie/signalen/{flag_id}")
+    assert "Write a note." in client.get(empty.headers["Location"]).get_data(as_text=True)
+    # A note too long for the session cookie is not put in it: the page answers the post
+    # itself, with the text still in the field (nothing typed is lost).
+    long_note = "lang " * 801
+    too_long = client.post(f"/inspectie/signalen/{flag_id}/notitie", data={"text": long_note})
+    assert too_long.status_code == 200
+    text = too_long.get_data(as_text=True)
+    assert "A note is at most 4,000 characters." in text and long_note.strip() in text
     assert len(events_by(app, inspector)) == 1
 
 
