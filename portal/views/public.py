@@ -11,9 +11,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal import clock
+from portal.domain.errors import InvalidValue
+from portal.domain.receipt_codes import normalise_verification_code
 from portal.extensions import db
 from portal.services.ratelimit import hit
-from portal.services.verification import verify_receipt
+from portal.services.verification import MAX_INPUT_LENGTH, verify_receipt
 from portal.views.transaction import commit_point, roll_back
 
 bp = Blueprint("public", __name__)
@@ -53,12 +55,22 @@ def verify_form() -> object:
     code = request.args["code"].strip()
     if not code:
         return render_template("public/verify.html", state="empty"), 400
-    return redirect(url_for("public.verify", code=code))
+    return redirect(url_for("public.verify", code=_canonical_code(code) or code))
 
 
 @bp.get("/verify/<path:code>")
 def verify(code: str) -> object:
-    """The result of one lookup; rate-limited per client IP."""
+    """The result of one lookup; rate-limited per client IP.
+
+    A valid code spelled loosely (lower case, spaces, other or missing hyphens) is sent once to
+    its canonical address (308), before the limit is counted: the redirect looks nothing up, and
+    the lookup at the canonical address is counted once. An invalid code is answered as before.
+    """
+    canonical = _canonical_code(code)
+    if canonical is not None and canonical != code:
+        # url_for leaves a lang of None out of the address.
+        lang = request.args.get("lang")
+        return redirect(url_for("public.verify", code=canonical, lang=lang), 308)
     # Commit the hit at once: a 404 counts too, and a later error must not undo the count.
     with commit_point():
         limit = hit(
@@ -81,6 +93,15 @@ def verify(code: str) -> object:
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
     return response
+
+
+def _canonical_code(code: str) -> str | None:
+    if len(code) > MAX_INPUT_LENGTH:  # not a code with typos (services.verification)
+        return None
+    try:
+        return normalise_verification_code(code)
+    except InvalidValue:
+        return None
 
 
 @bp.get("/healthz")

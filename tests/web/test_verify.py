@@ -103,9 +103,48 @@ def test_a_real_receipt_is_authentic_and_shows_only_its_public_facts(
 def test_the_code_may_be_typed_loosely(
     client: FlaskClient, filing: SimpleNamespace, typed: Callable[[str], str]
 ) -> None:
-    status, page, _ = _page(client, f"/verify/{typed(filing.code)}")
+    status, page, response = _page(client, f"/verify/{typed(filing.code)}")
+    assert status == 308
+    assert response.headers["Location"] == f"/verify/{filing.code}?lang=en"
+    status, page, _ = _page(client, response.headers["Location"], lang="")
     assert (status, _status(page)) == (200, "authentic")
     assert filing.reference in page
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        lambda c: c.lower(),
+        lambda c: c.replace("-", "%20").lower(),
+        lambda c: c.replace("-", ""),
+        lambda c: c[:4] + "--" + c[5:],
+        lambda c: c.replace("-", "_"),
+        lambda c: c[:2] + "-" + c[2:],
+    ],
+    ids=["lower-case", "spaces", "no-hyphens", "extra-hyphen", "underscores", "misplaced-hyphen"],
+)
+def test_a_loose_code_in_the_path_is_redirected_once_to_the_canonical_address(
+    app: Flask, client: FlaskClient, filing: SimpleNamespace, typed: Callable[[str], str]
+) -> None:
+    response = client.get(f"/verify/{typed(filing.code)}")
+    assert response.status_code == 308
+    assert response.headers["Location"] == f"/verify/{filing.code}"
+    final = client.get(response.headers["Location"])
+    assert final.status_code == 200 and _status(final.get_data(as_text=True)) == "authentic"
+    with app.app_context():  # the redirect is not a lookup: one hit counted, not two
+        assert db.session.scalar(select(func.sum(RateLimitWindow.hits))) == 1
+
+
+def test_the_canonical_code_is_answered_directly_and_lang_survives_the_redirect(
+    client: FlaskClient, filing: SimpleNamespace
+) -> None:
+    assert client.get(f"/verify/{filing.code}").status_code == 200
+    loose = filing.code.lower().replace("-", " ")
+    response = client.get(f"/verify/{loose}?lang=en")
+    assert (response.status_code, response.headers["Location"]) == (
+        308,
+        f"/verify/{filing.code}?lang=en",
+    )
 
 
 def test_the_form_sends_the_code_to_the_result_page(
@@ -114,7 +153,7 @@ def test_the_form_sends_the_code_to_the_result_page(
     typed = "  " + filing.code.lower().replace("-", "") + " "
     response = client.get("/verify", query_string={"code": typed})
     assert response.status_code == 302
-    assert response.headers["Location"].startswith("/verify/")
+    assert response.headers["Location"] == f"/verify/{filing.code}"  # canonical: one redirect
     status, page, _ = _page(client, response.headers["Location"])
     assert (status, _status(page)) == (200, "authentic")
 
