@@ -97,7 +97,7 @@ def inbox_export() -> Response:
     filename = f"signalen-{clock.today().isoformat()}.csv"
     return Response(
         data,
-        mimetype="text/csv; charset=utf-8",
+        mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 

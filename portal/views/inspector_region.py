@@ -123,7 +123,7 @@ def region_csv() -> Response:
     filename = f"regio-cijfers-{clock.today().isoformat()}.csv"
     return Response(
         excel_csv(header, rows),
-        mimetype="text/csv; charset=utf-8",
+        mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
@@ -168,6 +168,6 @@ def region_organisations_csv() -> Response:
     filename = f"regio-organisaties-{today.isoformat()}.csv"
     return Response(
         excel_csv(header, rows),
-        mimetype="text/csv; charset=utf-8",
+        mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

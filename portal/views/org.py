@@ -177,7 +177,7 @@ def declarations_export() -> Response:
     filename = f"meldingen-{clock.today().isoformat()}.csv"
     return Response(
         data,
-        mimetype="text/csv; charset=utf-8",
+        mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 

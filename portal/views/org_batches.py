@@ -113,7 +113,7 @@ def batch_template() -> Response:
     data = exports.excel_csv(list(COLUMNS), [list(EXAMPLE_ROW)])
     return Response(
         data,
-        mimetype="text/csv; charset=utf-8",
+        mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="bulkmelding-sjabloon.csv"'},
     )
 
@@ -160,7 +160,7 @@ def batch_errors(token: str) -> Response:
     filename = f"bulkmelding-fouten-{clock.today().isoformat()}.csv"
     return Response(
         data,
-        mimetype="text/csv; charset=utf-8",
+        mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
