@@ -8,6 +8,7 @@ defaults (config/default.toml). Nothing here commits.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from flask import current_app
@@ -136,6 +137,31 @@ def policy_list(municipality_id: int) -> list[OccupancyPolicy]:
         )
         for row in rows
     ]
+
+
+def policies_by_municipality(ids: Iterable[int]) -> dict[int, list[OccupancyPolicy]]:
+    """``policy_list`` for several municipalities in one query (absent: no policy of its own)."""
+    wanted = sorted(set(ids))
+    found: dict[int, list[OccupancyPolicy]] = {}
+    if not wanted:
+        return found
+    rows = db.session.execute(
+        select(MunicipalPolicy)
+        .where(MunicipalPolicy.municipality_id.in_(wanted))
+        .order_by(MunicipalPolicy.effective_from)
+    ).scalars()
+    for row in rows:
+        found.setdefault(row.municipality_id, []).append(
+            OccupancyPolicy(
+                m2_per_person_dwelling=row.m2_per_person_dwelling,
+                m2_per_person_lodging=row.m2_per_person_lodging,
+                no_permit_max_occupants=row.no_permit_max_occupants,
+                late_after_days=row.late_after_days,
+                effective_from=row.effective_from,
+                near_limit_percent=row.near_limit_percent,
+            )
+        )
+    return found
 
 
 def policy_for(municipality_id: int, day: date) -> OccupancyPolicy:

@@ -84,7 +84,12 @@ def inbox() -> str:
     page = paginate(inspection.inbox_query(scope, current_user, filters), INBOX_PER_PAGE)
     users = inspection.users_by_id(scope, (f.assignee_user_id for f in page.items))
     return render_template(
-        "inspector/inbox.html", form=form, page=page, users=users, filters=filters
+        "inspector/inbox.html",
+        form=form,
+        page=page,
+        users=users,
+        filters=filters,
+        now=inspection.current_figures(page.items),
     )
 
 

@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from portal import clock, create_app
 from portal.domain.declarations import DeclarationInput
 from portal.extensions import db
-from portal.models import AuditEvent, Flag, FlagEvent, User
-from portal.services.declarations import file_declaration
+from portal.models import AuditEvent, Declaration, Flag, FlagEvent, User
+from portal.services.declarations import amend_declaration, file_declaration
 from tests.conftest import overrides_for
 
 
@@ -504,3 +504,63 @@ def test_every_form_on_the_dossier_carries_a_csrf_token_and_a_post_without_one_i
     response = protected.post(f"{base}/notitie", data={"text": "met token", "csrf_token": token[1]})
     assert response.status_code == 303
     assert events_by(app, inspector) == [("note", "met token")]
+
+
+# --- the inbox shows today's figures --------------------------------------------------------------
+
+
+def _inbox_row(page: str, street: str) -> str:
+    match = re.search(rf"<tr>\s*<td><a [^>]*>{street} .*?</tr>", page, flags=re.S)
+    assert match is not None, street
+    return match.group(0)
+
+
+def test_the_inbox_shows_todays_total_and_limit_not_those_at_opening(
+    app: Flask, client: FlaskClient, login_as, town: dict
+) -> None:  # type: ignore[no-untyped-def]
+    address = town["address"]("3511 AB", 1, "Oudegracht")
+    flag_id = declare(app, town["a"], address, 8)
+    assert (flag_row(app, flag_id).occupants, flag_row(app, flag_id).limit) == (8, 4)
+    with app.app_context():
+        declaration = db.session.execute(
+            select(Declaration).where(Declaration.address_id == address.id)
+        ).scalar_one()
+        amend_declaration(db.session.get(User, town["a"].id), declaration, 3, clock.today())
+        db.session.commit()
+    english(client)
+    login_as("inspector", municipality=town["utrecht"])
+    row = _inbox_row(
+        client.get("/inspectie/signalen?status=all").get_data(as_text=True), "Oudegracht"
+    )
+    assert '<td class="num">3 / 4</td>' in row
+    assert "8 / 4" not in row
+    assert flag_row(app, flag_id).status not in ("open", "in_progress")  # the portal resolved it
+    # The flag page keeps the figures the flag was opened with.
+    assert "8 / 4" in client.get(f"/inspectie/signalen/{flag_id}").get_data(as_text=True)
+
+
+def test_the_inbox_reads_todays_figures_in_a_fixed_number_of_statements(
+    app: Flask, client: FlaskClient, login_as, town: dict
+) -> None:  # type: ignore[no-untyped-def]
+    declare(app, town["a"], town["address"]("3511 AB", 1, "Oudegracht"), 6)
+    login_as("inspector", municipality=town["utrecht"])
+
+    def statements() -> int:
+        seen: list[str] = []
+        with app.app_context():
+            engine = db.engine
+
+        def count(*args: Any) -> None:
+            seen.append(str(args[2]))
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert client.get("/inspectie/signalen").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return len(seen)
+
+    one = statements()
+    for number, street in ((2, "Biltstraat"), (3, "Catharijnesingel"), (4, "Drift")):
+        declare(app, town["b"], town["address"](f"3512 A{number}", number, street), 7)
+    assert statements() == one
