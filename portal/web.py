@@ -26,16 +26,38 @@ ROLE_LABELS = {
 
 
 def select_locale() -> str:
-    """Dutch first: ?lang= (remembered in a cookie), the cookie, else the default."""
+    """Dutch first: ?lang= (remembered in a cookie), the cookie, else the default.
+
+    The API has no cookie and no ?lang=: it answers in the first supported language of
+    Accept-Language, else the default.
+    """
     from flask import current_app
 
     supported = current_app.config["LOCALES"]
     if not has_request_context():
         return str(current_app.config["DEFAULT_LOCALE"])
+    if _is_api_path():
+        return _api_locale(list(supported), str(current_app.config["DEFAULT_LOCALE"]))
     wanted = request.args.get("lang") or request.cookies.get(lang_cookie_name(current_app))
     if wanted in supported:
         return str(wanted)
     return str(current_app.config["DEFAULT_LOCALE"])
+
+
+def _api_locale(supported: list[str], default: str) -> str:
+    """The first language of Accept-Language (by quality) whose primary tag is supported:
+    ``nl-NL,en;q=0.5`` is Dutch (werkzeug's best_match would take the exact ``en`` first)."""
+    for value, quality in request.accept_languages:  # sorted by quality, best first
+        if quality <= 0:  # "not this one"
+            continue
+        primary = value.replace("_", "-").split("-")[0].lower()
+        if primary in supported:
+            return primary
+    return default
+
+
+def _is_api_path() -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
 
 
 def init_web(app: Flask) -> None:
@@ -246,4 +268,6 @@ def _init_headers(app: Flask) -> None:
                 secure=app.config["SESSION_COOKIE_SECURE"],
                 httponly=True,
             )
+        if _is_api_path():  # the language its detail and field messages are in
+            headers["Content-Language"] = str(get_locale() or app.config["DEFAULT_LOCALE"])
         return response

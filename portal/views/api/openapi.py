@@ -637,6 +637,12 @@ PATHS: dict[str, Any] = {
 }
 
 
+CONTENT_LANGUAGE: dict[str, Any] = {
+    "schema": {"type": "string", "enum": ["nl", "en"]},
+    "description": "The language of detail and the messages (from Accept-Language; nl default).",
+}
+
+
 def _problem_responses() -> dict[str, Any]:
     responses: dict[str, Any] = {}
     for status, description in PROBLEM_STATUSES.items():
@@ -644,9 +650,11 @@ def _problem_responses() -> dict[str, Any]:
             "description": description,
             "content": {"application/problem+json": {"schema": _ref("Problem")}},
         }
+        response["headers"] = {"Content-Language": CONTENT_LANGUAGE}
         if status == 429:
-            response["headers"] = {
-                "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}
+            response["headers"]["Retry-After"] = {
+                "schema": {"type": "integer"},
+                "description": "Seconds to wait",
             }
         responses[f"Problem{status}"] = response
     return responses
@@ -667,7 +675,9 @@ def document() -> dict[str, Any]:
                 "the URL. Every POST that "
                 "files needs an `Idempotency-Key` header: a repeat with the same key and body "
                 "replays the first response. Errors are application/problem+json (RFC 9457) "
-                "with `errors: [{field, code, message}]`. Since 1.1.0 flag statuses are English "
+                "with `errors: [{field, code, message}]`; `detail` and the messages are in the "
+                "language of `Accept-Language` (nl or en; nl by default), named in the "
+                "`Content-Language` of every answer. Since 1.1.0 flag statuses are English "
                 "(open, in_progress, resolved, dismissed); the Dutch in_behandeling, afgehandeld "
                 "and geseponeerd are still accepted on input, deprecated, until v2."
             ),
