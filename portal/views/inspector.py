@@ -14,7 +14,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -39,6 +38,7 @@ from portal.presentation.exports import excel_csv, flag_rows
 from portal.presentation.occupancy import occupancy_chart
 from portal.services import inspection
 from portal.services.queries import get_scoped_or_404, scope_of, scoped
+from portal.views import refused_forms
 from portal.views.guards import gate
 from portal.views.pagination import paginate
 from portal.views.transaction import commit_point
@@ -115,46 +115,10 @@ DOSSIER_FORMS: dict[str, type[FlaskForm]] = {
     "assign_form": AssignForm,
     "status_form": StatusForm,
 }
-_REFUSED_KEY = "inspector_refused_form"
 
 
-_KEEP_MAX_CHARS = 1500  # the session is a cookie (at most 4 KB): a longer note is not put in it
-
-
-def _keep_refused(flag_id: int, name: str, form: FlaskForm) -> bool:
-    """Keep a refused form's values and messages in the session for the dossier page the browser
-    is sent back to (post/redirect/get: a reload does not post again). False when the values are
-    too long for the session cookie: then the page answers the post itself, so nothing typed is
-    lost."""
-    fields = [f for f in form if f.name != "csrf_token"]
-    data = {f.name: f.data for f in fields if isinstance(f.data, str)}
-    if sum(len(value) for value in data.values()) > _KEEP_MAX_CHARS:
-        return False
-    session[_REFUSED_KEY] = {
-        "flag": flag_id,
-        "form": name,
-        "data": data,
-        "errors": {f.name: [str(e) for e in f.errors] for f in fields if f.errors},
-        "form_errors": [str(e) for e in form.form_errors],
-    }
-    return True
-
-
-def _refused_form(flag_id: int) -> dict[str, FlaskForm]:
-    """The refused form kept for this flag's page (once), with its values and messages."""
-    kept = session.pop(_REFUSED_KEY, None)
-    if not isinstance(kept, dict) or kept.get("flag") != flag_id:
-        return {}
-    name = kept.get("form")
-    if name not in DOSSIER_FORMS:
-        return {}
-    form = DOSSIER_FORMS[name](formdata=None, data=kept.get("data") or {})
-    for field_name, errors in (kept.get("errors") or {}).items():
-        field = getattr(form, field_name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = list(errors)
-    form.form_errors = list(kept.get("form_errors") or [])
-    return {name: form}
+def _page(flag_id: int) -> str:
+    return f"inspector.flag:{flag_id}"
 
 
 def _dossier_page(flag: Flag, **forms: FlaskForm) -> str:
@@ -191,7 +155,7 @@ def _change(
             return redirect(url_for("inspector.flag", flag_id=flag_id), 303)
         apply_refusal(form, outcome.refused)
     flash(_("Nothing was changed. See the message at the form."), "error")
-    if not _keep_refused(flag_id, name, form):
+    if not refused_forms.keep(_page(flag_id), name, form):
         return _dossier_page(flag, **{name: form})
     return redirect(url_for("inspector.flag", flag_id=flag_id), 303)
 
@@ -199,7 +163,7 @@ def _change(
 @bp.get("/signalen/<int:flag_id>")
 def flag(flag_id: int) -> str:
     flag = inspection.get_flag(flag_id, scope_of(current_user))
-    return _dossier_page(flag, **_refused_form(flag_id))
+    return _dossier_page(flag, **refused_forms.restore(_page(flag_id), DOSSIER_FORMS))
 
 
 @bp.post("/signalen/<int:flag_id>/notitie")

@@ -18,6 +18,7 @@ from portal.forms.permit_applications import ApproveForm, QuestionForm, RejectFo
 from portal.models import PermitApplication, PermitDocument
 from portal.services import permit_applications as service
 from portal.services.queries import get_scoped_or_404, scope_of
+from portal.views import refused_forms
 from portal.views.downloads import document_download
 from portal.views.municipal import bp
 from portal.views.transaction import commit_point
@@ -67,76 +68,86 @@ def _detail(
 @bp.get("/aanvragen/<int:application_id>")
 def application(application_id: int) -> str:
     item = get_scoped_or_404(PermitApplication, application_id, scope_of(current_user))
-    return _detail(item)
+    return _detail(item, **refused_forms.restore(_page(item), APPLICATION_FORMS))
+
+
+APPLICATION_FORMS: dict[str, type[FlaskForm]] = {
+    "approve_form": ApproveForm,
+    "reject_form": RejectForm,
+    "question_form": QuestionForm,
+}
+
+
+def _page(item: PermitApplication) -> str:
+    return f"municipal.application:{item.id}"
 
 
 def _decide(
-    form: FlaskForm, item: PermitApplication, act: Callable[[], object], done: str
-) -> object | None:
-    """Run one decision: commit and go back to the application, or show the refusal (None)."""
-    with commit_point() as outcome:
-        act()
-    if outcome.refused:
+    name: str, form: FlaskForm, item: PermitApplication, act: Callable[[], object], done: str
+) -> object:
+    """Run one decision: commit and go back to the application; also when it is refused (303,
+    post/redirect/get: the form and its messages wait for the page in ``refused_forms``)."""
+    if form.validate_on_submit():
+        with commit_point() as outcome:
+            act()
+        if not outcome.refused:
+            flash(done, "success")
+            return redirect(url_for("municipal.application", application_id=item.id))
         apply_refusal(form, outcome.refused, {"application": ""})
-        return None
-    flash(done, "success")
-    return redirect(url_for("municipal.application", application_id=item.id))
+    flash(_("Nothing was changed. See the message at the form."), "error")
+    if not refused_forms.keep(_page(item), name, form):
+        return _detail(item, **{name: form})
+    return redirect(url_for("municipal.application", application_id=item.id), 303)
 
 
 @bp.post("/aanvragen/<int:application_id>/goedkeuren")
 def application_approve(application_id: int) -> object:
     item = get_scoped_or_404(PermitApplication, application_id, scope_of(current_user))
     form = ApproveForm()
-    if form.validate_on_submit():
-        approval = service.Approval(
-            valid_from=form.valid_from.data,
-            valid_until=form.valid_until.data,
-            max_occupants=form.max_occupants.data,
-            decision_reference=form.decision_reference.data or "",
-        )
-        done = _decide(
-            form,
+    return _decide(
+        "approve_form",
+        form,
+        item,
+        lambda: service.approve(
+            current_user,
             item,
-            lambda: service.approve(current_user, item, approval),
-            _("Application %(reference)s approved; the new permit is in the register.")
-            % {"reference": item.reference},
-        )
-        if done is not None:
-            return done
-    return _detail(item, approve_form=form)
+            service.Approval(
+                valid_from=form.valid_from.data,
+                valid_until=form.valid_until.data,
+                max_occupants=form.max_occupants.data,
+                decision_reference=form.decision_reference.data or "",
+            ),
+        ),
+        _("Application %(reference)s approved; the new permit is in the register.")
+        % {"reference": item.reference},
+    )
 
 
 @bp.post("/aanvragen/<int:application_id>/afwijzen")
 def application_reject(application_id: int) -> object:
     item = get_scoped_or_404(PermitApplication, application_id, scope_of(current_user))
     form = RejectForm()
-    if form.validate_on_submit():
-        done = _decide(
-            form,
-            item,
-            lambda: service.reject(current_user, item, form.reason.data or ""),
-            _("Application %(reference)s rejected.") % {"reference": item.reference},
-        )
-        if done is not None:
-            return done
-    return _detail(item, reject_form=form)
+    return _decide(
+        "reject_form",
+        form,
+        item,
+        lambda: service.reject(current_user, item, form.reason.data or ""),
+        _("Application %(reference)s rejected.") % {"reference": item.reference},
+    )
 
 
 @bp.post("/aanvragen/<int:application_id>/vraag")
 def application_question(application_id: int) -> object:
     item = get_scoped_or_404(PermitApplication, application_id, scope_of(current_user))
     form = QuestionForm()
-    if form.validate_on_submit():
-        done = _decide(
-            form,
-            item,
-            lambda: service.request_information(current_user, item, form.question.data or ""),
-            _("Your question on application %(reference)s has been sent.")
-            % {"reference": item.reference},
-        )
-        if done is not None:
-            return done
-    return _detail(item, question_form=form)
+    return _decide(
+        "question_form",
+        form,
+        item,
+        lambda: service.request_information(current_user, item, form.question.data or ""),
+        _("Your question on application %(reference)s has been sent.")
+        % {"reference": item.reference},
+    )
 
 
 @bp.get("/aanvragen/documenten/<int:document_id>.pdf")

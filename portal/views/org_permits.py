@@ -19,6 +19,7 @@ from portal.forms.permit_applications import AnswerForm, RenewalForm
 from portal.models import Organisation, Permit, PermitApplication, PermitDocument
 from portal.services import permit_applications as service
 from portal.services.queries import get_scoped_or_404, scope_of
+from portal.views import refused_forms
 from portal.views.downloads import document_download, receipt_download
 from portal.views.guards import allow_uploads
 from portal.views.limits import too_many_uploads
@@ -115,7 +116,12 @@ def _application_page(application: PermitApplication, form: AnswerForm) -> str:
 @bp.get("/vergunningen/aanvragen/<int:application_id>")
 def permit_application(application_id: int) -> str:
     application = get_scoped_or_404(PermitApplication, application_id, scope_of(current_user))
-    return _application_page(application, AnswerForm())
+    kept = refused_forms.restore(_answer_page(application), {"form": AnswerForm})
+    return _application_page(application, kept.get("form") or AnswerForm())
+
+
+def _answer_page(application: PermitApplication) -> str:
+    return f"org.permit_application:{application.id}"
 
 
 @bp.post("/vergunningen/aanvragen/<int:application_id>/antwoord")
@@ -129,12 +135,16 @@ def permit_application_answer(application_id: int) -> object:
             service.answer(
                 current_user, application, form.answer.data or "", _upload(form.document.data)
             )
-        if outcome.refused:
-            apply_refusal(form, outcome.refused, {"application": ""})
-        else:
+        if not outcome.refused:
             flash(_("Your answer has been sent to the municipality."), "success")
             return redirect(url_for("org.permit_application", application_id=application.id))
-    return _application_page(application, form)
+        apply_refusal(form, outcome.refused, {"application": ""})
+    # Post/redirect/get: back to the application's page with the form's messages (a file
+    # chosen is never kept: it is chosen again, as after any refusal).
+    flash(_("Nothing was changed. See the message at the form."), "error")
+    if not refused_forms.keep(_answer_page(application), "form", form):
+        return _application_page(application, form)
+    return redirect(url_for("org.permit_application", application_id=application.id), 303)
 
 
 @bp.get("/vergunningen/aanvragen/<int:application_id>/ontvangstbevestiging.pdf")

@@ -264,7 +264,13 @@ def test_municipal_admin_asks_provider_answers_admin_approves(
 
     # An empty question is refused with a message.
     empty = admin.post(f"/gemeente/aanvragen/{application_id}/vraag", data={"question": ""})
-    assert "Write the question for the applicant." in empty.get_data(as_text=True)
+    # Post/redirect/get: back to the application's page, which shows the message.
+    assert (empty.status_code, empty.headers["Location"]) == (
+        303,
+        f"/gemeente/aanvragen/{application_id}",
+    )
+    shown = admin.get(empty.headers["Location"]).get_data(as_text=True)
+    assert "Write the question for the applicant." in shown and 'role="alert"' in shown
     asked = admin.post(
         f"/gemeente/aanvragen/{application_id}/vraag", data={"question": "Hoeveel kamers?"}
     )
@@ -308,7 +314,9 @@ def test_municipal_admin_asks_provider_answers_admin_approves(
     again = admin.post(
         f"/gemeente/aanvragen/{application_id}/afwijzen", data={"reason": "Toch niet"}
     )
-    assert "already been decided" in again.get_data(as_text=True)
+    assert again.status_code == 303
+    shown = admin.get(again.headers["Location"]).get_data(as_text=True)
+    assert "already been decided" in shown
     assert _count(app, Permit) == 2
 
 
@@ -317,7 +325,11 @@ def test_reject_needs_a_reason(app: Flask, client: FlaskClient, setup: SimpleNam
     admin = app.test_client()
     login(admin, setup.admin)
     admin.get("/?lang=en")
-    page = admin.post(f"/gemeente/aanvragen/{application_id}/afwijzen", data={"reason": " "})
+    page = admin.post(
+        f"/gemeente/aanvragen/{application_id}/afwijzen",
+        data={"reason": " "},
+        follow_redirects=True,
+    )
     assert "Give the reason for the rejection." in page.get_data(as_text=True)
     done = admin.post(
         f"/gemeente/aanvragen/{application_id}/afwijzen", data={"reason": "Te weinig ruimte."}
@@ -497,3 +509,44 @@ def test_permit_pages_render_accessibly_in_both_languages(
         for control in re.findall(r'<(?:input|textarea)[^>]*id="([^"]+)"', page):
             if control != "csrf_token":
                 assert f'for="{control}"' in page, (path, control)
+
+
+def test_a_refused_approval_goes_back_to_the_application_with_the_values_typed(
+    app: Flask, client: FlaskClient, setup: SimpleNamespace
+) -> None:
+    application_id = _apply(app, client, setup)
+    admin = app.test_client()
+    login(admin, setup.admin)
+    admin.get("/?lang=en")
+    refused = admin.post(
+        f"/gemeente/aanvragen/{application_id}/goedkeuren",
+        data={"valid_from": "", "max_occupants": "tien", "decision_reference": "UTR-9"},
+    )
+    assert (refused.status_code, refused.headers["Location"]) == (
+        303,
+        f"/gemeente/aanvragen/{application_id}",
+    )
+    page = admin.get(refused.headers["Location"]).get_data(as_text=True)
+    assert 'role="alert"' in page and 'href="#max_occupants"' in page
+    assert 'aria-invalid="true"' in page
+    assert 'value="tien"' in page and 'value="UTR-9"' in page
+    assert _count(app, Permit) == 1
+    # Shown once: the page is plain again on the next visit.
+    assert 'value="UTR-9"' not in admin.get(refused.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_refused_answer_goes_back_to_the_application_page(
+    app: Flask, client: FlaskClient, setup: SimpleNamespace
+) -> None:
+    application_id = _apply(app, client, setup)
+    admin = app.test_client()
+    login(admin, setup.admin)
+    admin.post(f"/gemeente/aanvragen/{application_id}/vraag", data={"question": "Hoeveel?"})
+    client.get("/?lang=en")
+    page_url = f"/organisatie/vergunningen/aanvragen/{application_id}"
+    refused = _multipart(client, f"{page_url}/antwoord", {"answer": " "})
+    assert (refused.status_code, refused.headers["Location"]) == (303, page_url)
+    page = client.get(page_url).get_data(as_text=True)
+    assert "Write your answer." in page and 'href="#answer"' in page
+    done = _multipart(client, f"{page_url}/antwoord", {"answer": "Vijf kamers."})
+    assert done.status_code == 302
