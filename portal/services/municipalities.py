@@ -119,6 +119,18 @@ def default_policy() -> OccupancyPolicy:
     )
 
 
+def policy_of(row: MunicipalPolicy) -> OccupancyPolicy:
+    """A stored policy row as the rules read it."""
+    return OccupancyPolicy(
+        m2_per_person_dwelling=row.m2_per_person_dwelling,
+        m2_per_person_lodging=row.m2_per_person_lodging,
+        no_permit_max_occupants=row.no_permit_max_occupants,
+        late_after_days=row.late_after_days,
+        effective_from=row.effective_from,
+        near_limit_percent=row.near_limit_percent,
+    )
+
+
 def policy_list(municipality_id: int) -> list[OccupancyPolicy]:
     """Every policy the municipality has set, each with its effective date."""
     rows = db.session.execute(
@@ -126,41 +138,21 @@ def policy_list(municipality_id: int) -> list[OccupancyPolicy]:
         .where(MunicipalPolicy.municipality_id == municipality_id)
         .order_by(MunicipalPolicy.effective_from)
     ).scalars()
-    return [
-        OccupancyPolicy(
-            m2_per_person_dwelling=row.m2_per_person_dwelling,
-            m2_per_person_lodging=row.m2_per_person_lodging,
-            no_permit_max_occupants=row.no_permit_max_occupants,
-            late_after_days=row.late_after_days,
-            effective_from=row.effective_from,
-            near_limit_percent=row.near_limit_percent,
-        )
-        for row in rows
-    ]
+    return [policy_of(row) for row in rows]
 
 
-def policies_by_municipality(ids: Iterable[int]) -> dict[int, list[OccupancyPolicy]]:
-    """``policy_list`` for several municipalities in one query (absent: no policy of its own)."""
-    wanted = sorted(set(ids))
+def policies_by_municipality(ids: Iterable[int] | None = None) -> dict[int, list[OccupancyPolicy]]:
+    """``policy_list`` for several municipalities (every municipality when ``ids`` is None) in
+    one query (absent: no policy of its own)."""
+    query = select(MunicipalPolicy).order_by(MunicipalPolicy.effective_from)
+    if ids is not None:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        query = query.where(MunicipalPolicy.municipality_id.in_(wanted))
     found: dict[int, list[OccupancyPolicy]] = {}
-    if not wanted:
-        return found
-    rows = db.session.execute(
-        select(MunicipalPolicy)
-        .where(MunicipalPolicy.municipality_id.in_(wanted))
-        .order_by(MunicipalPolicy.effective_from)
-    ).scalars()
-    for row in rows:
-        found.setdefault(row.municipality_id, []).append(
-            OccupancyPolicy(
-                m2_per_person_dwelling=row.m2_per_person_dwelling,
-                m2_per_person_lodging=row.m2_per_person_lodging,
-                no_permit_max_occupants=row.no_permit_max_occupants,
-                late_after_days=row.late_after_days,
-                effective_from=row.effective_from,
-                near_limit_percent=row.near_limit_percent,
-            )
-        )
+    for row in db.session.execute(query).scalars():
+        found.setdefault(row.municipality_id, []).append(policy_of(row))
     return found
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import aliased
 from portal import clock
 from portal.domain.flags import OPEN_STATUSES
 from portal.domain.occupancy import is_late
-from portal.domain.policy import OccupancyPolicy, policy_in_force
+from portal.domain.policy import policy_in_force
 from portal.domain.statistics import THRESHOLD, DisclosureRules, Protected, median
 from portal.extensions import db
 from portal.models import (
@@ -33,10 +33,9 @@ from portal.models import (
     Flag,
     MonthlyStatistic,
     Municipality,
-    MunicipalPolicy,
     Organisation,
 )
-from portal.services.municipalities import default_policy
+from portal.services.municipalities import default_policy, policies_by_municipality
 
 MONTHS_SHOWN = 12
 
@@ -124,21 +123,6 @@ def _occupancy(day: date) -> dict[tuple[int, str], _Figures]:
     }
 
 
-def _policies() -> dict[int, list[OccupancyPolicy]]:
-    result: dict[int, list[OccupancyPolicy]] = defaultdict(list)
-    for row in db.session.execute(select(MunicipalPolicy)).scalars():
-        result[row.municipality_id].append(
-            OccupancyPolicy(
-                m2_per_person_dwelling=row.m2_per_person_dwelling,
-                m2_per_person_lodging=row.m2_per_person_lodging,
-                no_permit_max_occupants=row.no_permit_max_occupants,
-                late_after_days=row.late_after_days,
-                effective_from=row.effective_from,
-            )
-        )
-    return result
-
-
 def _local_day(moment: datetime) -> date:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -195,7 +179,7 @@ def _add_closed_flags(figures: dict[int, _Figures], start: datetime, end: dateti
 
 def _add_filings(figures: dict[int, _Figures], start: datetime, end: datetime) -> None:
     """The filings of [start, end), and which of them came late under the policy in force."""
-    policies, fallback = _policies(), default_policy()
+    policies, fallback = policies_by_municipality(), default_policy()
     filing_rows = db.session.execute(
         select(
             Declaration.municipality_id,

@@ -73,6 +73,10 @@ def problems_of_link(source: Path, target: str) -> str | None:
     path_part = path_part.split("?", 1)[0]
     if path_part.startswith("/"):
         return "absolute path (use a path relative to the file)"
+    if ".." in Path(path_part).parts:
+        # Outside the repository a "../" link points anywhere (a checkout beside other folders);
+        # docs/ names the README in words, and links go down or sideways only.
+        return "climbs out of its folder (..)"
     resolved = (source.parent / path_part).resolve() if path_part else source.resolve()
     if not resolved.is_relative_to(ROOT):
         return "leaves the repository"
@@ -111,7 +115,10 @@ def test_the_checker_sees_what_it_must(tmp_path: Path) -> None:
     assert problems_of_link(readme, "docs/security.md#16-test-plan") is None
     assert problems_of_link(readme, "docs/security.md#no-such-heading") is not None
     assert problems_of_link(readme, "docs/no-such-file.md") == "no such file"
-    assert problems_of_link(readme, "../shared/SECURITY.md") == "leaves the repository"
+    assert problems_of_link(readme, "../shared/SECURITY.md") == "climbs out of its folder (..)"
+    assert problems_of_link(ROOT / "docs" / "security.md", "../README.md") == (
+        "climbs out of its folder (..)"
+    )
     assert problems_of_link(readme, "https://example.org/x") is None
     assert links_in("see [a](x.md) and ![b](y.png)\n```\n[c](z.md)\n```\n`[d](w.md)`") == [
         "x.md",
