@@ -9,6 +9,10 @@ PORT ?= 5000
 # The suite runs on TEST_WORKERS processes (pytest-xdist), each with a database of its own;
 # a test file goes whole to one worker (--dist loadfile). TEST_WORKERS=0 runs in this process.
 TEST_WORKERS ?= 2
+# The environment of this machine kind sets PYTHONDONTWRITEBYTECODE; without bytecode every test
+# worker, server and CLI process compiles the portal and pytest rewrites every test module again
+# (collection 9.6 s instead of 3.6 s). __pycache__ is ignored by git.
+unexport PYTHONDONTWRITEBYTECODE
 PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 .PHONY: run test check e2e lint typecheck security-check format bench drills drills-teeth ci install translations extract-messages serve

@@ -41,6 +41,13 @@ class Address(db.Model):
             postgresql_where=text(UNREGISTERED_LIVE),
             sqlite_where=text(UNREGISTERED_LIVE),
         ),
+        # The self-reference needs its index: deleting an address otherwise scans every address.
+        Index(
+            "ix_addresses_replaced_by_id",
+            "replaced_by_id",
+            postgresql_where=text("replaced_by_id IS NOT NULL"),
+            sqlite_where=text("replaced_by_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
