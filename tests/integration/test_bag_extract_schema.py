@@ -58,7 +58,7 @@ def test_fixture_file_is_valid(name: str, schemas: dict[str, etree.XMLSchema]) -
 
 
 def test_the_validation_can_fail(schemas: dict[str, etree.XMLSchema]) -> None:
-    objects, relations = bag_extract.scenario()
+    objects, _ = bag_extract.scenario()
     wrong = bag_extract.deelbestand(
         "VBO",
         [objects["VBO"][0].replace("oppervlakte>80<", "oppervlakte>0<")],
