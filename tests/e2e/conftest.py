@@ -27,6 +27,8 @@ import sqlalchemy
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from tests.e2e.support import with_axe
+
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
@@ -327,7 +329,7 @@ def role_page(browser: Browser, server: Server) -> Iterator[Callable[[str], Page
 
     def get(role: str) -> Page:
         if role not in pages:
-            ctx = _new_context(browser, server)
+            ctx = with_axe(_new_context(browser, server))
             contexts.append(ctx)
             pg = ctx.new_page()
             if role != ANONYMOUS:
