@@ -12,7 +12,7 @@ reference date (peildatum). The rules, as the Kadaster's schemas (IMBAGLV 2.1.0)
 - the woonplaats of a nummeraanduiding is its own ``ligtIn`` when it has one, else the street's;
 - the municipality of a woonplaats is the GEM-WPL-RELATIE period in force on the day.
 
-Everything here is pure: the reader (``portal.bag``) hands plain values in.
+Everything here is pure: the reader (``services.bag``) hands plain values in.
 """
 
 from __future__ import annotations

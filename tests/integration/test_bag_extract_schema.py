@@ -1,8 +1,8 @@
 """Every XML file the BAG fixtures write is valid against the Kadaster's schemas (IMBAGLV 2.1.0).
 
 The schemas are the Kadaster's publication, kept beside the repository (not in it):
-``BAG_XSD_DIR`` (relative to the repository root, or absolute; default
-``../shared/reference/bag-extract-xsd``). Where they are absent this test skips, unless
+``BAG_XSD_DIR`` (relative to the repository root, or absolute; default: the directory
+``shared/reference/bag-extract-xsd`` next to the repository's own directory). Where they are absent this test skips, unless
 ``BAG_XSD_REQUIRED=1`` (CI) makes that a failure. The import tests do not depend on it.
 """
 
@@ -22,8 +22,9 @@ GWR_XSD = "lvbag/gem-wpl-rel/gwr-deelbestand-lvc/v20200601/BagvsGwrDeelbestandLv
 
 
 def _xsd_dir() -> Path:
-    configured = os.environ.get("BAG_XSD_DIR", "../shared/reference/bag-extract-xsd")
-    path = Path(configured)
+    configured = os.environ.get("BAG_XSD_DIR")
+    default = ROOT.parent / "shared" / "reference" / "bag-extract-xsd"
+    path = Path(configured) if configured else default
     directory = path if path.is_absolute() else ROOT / path
     if not (directory / OBJECTS_XSD).is_file():
         if os.environ.get("BAG_XSD_REQUIRED") == "1":
