@@ -18,13 +18,15 @@ PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 .PHONY: run test check e2e lint typecheck security-check format bench drills drills-teeth ci install translations extract-messages serve
 
 ## Set up (first time: .venv, dependencies, Debian libraries when root), migrate, load the demo
-## data and serve the portal at http://127.0.0.1:5000
+## data and serve the portal at http://127.0.0.1:5000 — under gunicorn, as in production (Flask's
+## own server warns on every start that it is not one). tests/integration/test_readme_commands.py
+## runs this recipe (make -o install run) and the README's commands against it.
 run: install
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi demo load
 	@echo ""
 	@echo "Serving the portal at http://$(HOST):$(PORT)  (Ctrl+C stops it)"
-	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
 
 ## Run the whole test suite (SQLite; set TEST_DATABASE_URL for PostgreSQL)
 test: install

@@ -66,7 +66,14 @@ ALIASES: dict[str, str] = {
 }
 # Without these the file cannot be read (an address needs postcode + huisnummer, or bag_id).
 REQUIRED_FIELDS = ("occupants", "start_date", "separate_contracts")
-EXAMPLE_ROW = ("3511 AB", "12", "", "", "", "6", "4", "1-12-2026", "", "ja", "")
+
+
+def example_row(today: date) -> tuple[str, ...]:
+    """The template's sample row: an address of the demo register (Damstraat 65, Utrecht),
+    starting ``today`` — so the downloaded template files as it is on the demo portal
+    (tests/integration/test_readme_commands.py uploads it unchanged)."""
+    return ("3539 AA", "65", "", "", "", "6", "4", f"{today:%d-%m-%Y}", "", "ja", "")
+
 
 _DIGITS = re.compile(r"^[0-9]+$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -16,7 +16,7 @@ from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
 from portal import clock
-from portal.domain.batches import COLUMNS, EXAMPLE_ROW, MAX_BYTES
+from portal.domain.batches import COLUMNS, MAX_BYTES, example_row
 from portal.forms.batches import BatchChoiceForm, BatchUploadForm
 from portal.messages import message
 from portal.models import Batch, BatchUpload
@@ -110,7 +110,7 @@ def batch_upload() -> object:
 
 @bp.get("/meldingen/bulk/sjabloon.csv")
 def batch_template() -> Response:
-    data = exports.excel_csv(list(COLUMNS), [list(EXAMPLE_ROW)])
+    data = exports.excel_csv(list(COLUMNS), [list(example_row(clock.today()))])
     return Response(
         data,
         mimetype="text/csv",
