@@ -6,7 +6,12 @@ same refusal reads the same everywhere.
 
 from __future__ import annotations
 
+from babel.dates import get_month_names
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+
+from portal.domain.dates import split_nonexistent
 
 MESSAGES = {
     # addresses
@@ -48,7 +53,9 @@ MESSAGES = {
     "end_date.before_start": _l("The end date cannot be before the start date."),
     "end_date.required": _l("Enter the last night at this address."),
     "end_reason.required": _l("Choose why the occupancy ended."),
-    "separate_contracts.required": _l("Choose yes or no."),
+    "separate_contracts.required": _l(
+        "Choose whether the rental contract and the employment contract are separate documents."
+    ),
     "effective_date.required": _l("Enter the date from which the new number applies."),
     "effective_date.before_start": _l("The date cannot be before the start of the declaration."),
     "effective_date.after_end": _l("The date cannot be after the end of the declaration."),
@@ -78,7 +85,7 @@ MESSAGES = {
         "A verification code is 12 letters and digits, for example ABCD-EFGH-JKMN."
     ),
     # inspectors: signals (flags) and alert settings
-    "flag.status_unknown": _l("Choose a status from the list."),
+    "flag.status_unknown": _l("Choose a status."),
     "flag.closed": _l("This signal is closed. Its status and assignment can no longer be changed."),
     "flag.not_started": _l(
         "Start handling the signal first. Only a signal that is in progress can be closed."
@@ -135,7 +142,7 @@ MESSAGES = {
     "totp.not_enrolled": _l("Two-factor login is not set up yet for your account."),
     "invite.email_taken": _l("This email address already has an account."),
     "invite.not_allowed": _l("Only an administrator of the organisation can invite colleagues."),
-    "role.unknown": _l("Choose a role from the list."),
+    "role.unknown": _l("Choose a role."),
     "role.no_tenant": _l("A system administrator belongs to no organisation or municipality."),
     "remove.not_allowed": _l("You cannot remove this user."),
     "remove.already_removed": _l("This user has already been removed."),
@@ -220,7 +227,7 @@ MESSAGES = {
         "huisvestingsvergunning, verhuurvergunning or exploitatievergunning."
     ),
     "permit.types.required": _l("Choose at least one kind of permit."),
-    "permit.types.unknown": _l("Choose kinds of permit from the list."),
+    "permit.types.unknown": _l("Choose only the kinds of permit shown."),
     "permit.valid_from.required": _l("Enter the first day the permit is valid."),
     "permit.valid_until.before_from": _l(
         "The last valid day cannot be before the first valid day."
@@ -325,8 +332,12 @@ MESSAGES = {
     "field.type_boolean": _l("Give true or false."),
     "field.type_object": _l("Give a JSON object."),
     "field.type_array": _l("Give a JSON array."),
-    "date.format": _l("Give a date as YYYY-MM-DD, for example 2026-12-01."),
+    # A CSV row or batch item takes both ways of writing a date; the API's own fields only ISO.
+    "date.format": _l("Enter a date as day-month-year, for example 31-12-2027, or as 2027-12-31."),
+    "date.iso_format": _l("Give a date as YYYY-MM-DD, for example 2026-12-01."),
     "date.range": _l("Enter a date between 1 January 1900 and 31 December 2200."),
+    # A day the month does not have; message() names it when the refusal's detail is given.
+    "date.nonexistent": _l("This date does not exist. Check the day and the month."),
     "text.invisible": _l(
         "This text contains an invisible character or a character that reverses the writing "
         "direction. Type the text yourself instead of pasting it."
@@ -386,8 +397,13 @@ MESSAGES = {
 }
 
 
-def message(code: str, **params: object) -> str:
-    """The translated text for ``code`` (the code itself if it is unknown)."""
+def message(code: str, detail: object = None, **params: object) -> str:
+    """The translated text for ``code`` (the code itself if it is unknown).
+
+    ``detail`` is the refusal's value where a message names it: for 'date.nonexistent' the day
+    as YYYY-MM-DD, giving "31 February 2026 does not exist." (other codes ignore it)."""
+    if code == "date.nonexistent" and (day := split_nonexistent(detail)) is not None:
+        return nonexistent_date_text(*day)
     text = MESSAGES.get(code)
     if text is None:
         return code
@@ -396,3 +412,10 @@ def message(code: str, **params: object) -> str:
 
         params["n"] = current_app.config["PASSWORD_MIN_LENGTH"]
     return str(text) % params if params else str(text)
+
+
+def nonexistent_date_text(year: int, month: int, day: int) -> str:
+    """The day spelled out ("31 februari 2026 bestaat niet."): it cannot be formatted as
+    a date (there is no such date)."""
+    month_name = get_month_names("wide", locale=str(get_locale() or "nl"))[month]
+    return _("%(date)s does not exist.", date=f"{day} {month_name} {year}")

@@ -280,7 +280,7 @@ def validate_row(
         try:
             parsed[name] = parse(values.get(name))
         except InvalidValue as exc:
-            problems.append(Problem(name, exc.code))
+            problems.append(Problem.of(name, exc))
     kvk: str | None = None
     raw_kvk = values.get("declared_for_kvk")
     try:

@@ -32,18 +32,48 @@ def check_date_range(day: date) -> date:
 
 
 def _day(year: str, month: str, day: str, raw: object) -> date:
+    numbers = int(year), int(month), int(day)
     try:
-        parsed = date(int(year), int(month), int(day))
+        parsed = date(*numbers)
     except ValueError:  # 31-02, month 13, year 0000
+        if nonexistent_day(*numbers):
+            # The shape is right but the calendar has no such day: say so, naming the day
+            # (``value`` is the day as YYYY-MM-DD, which ``split_nonexistent`` reads back).
+            raise InvalidValue(
+                "date.nonexistent", f"{numbers[0]:04d}-{numbers[1]:02d}-{numbers[2]:02d}"
+            ) from None
         raise InvalidValue("date.format", raw) from None
     return check_date_range(parsed)
+
+
+def nonexistent_day(year: int, month: int, day: int) -> bool:
+    """True for a day number the month could have but does not: 31 February, 31 April,
+    29 February 2027 — a real month and a day from 1 to 31 that is past the month's end."""
+    if not (1 <= year <= 9999 and 1 <= month <= 12 and 1 <= day <= 31):
+        return False
+    try:
+        date(year, month, day)
+    except ValueError:
+        return True
+    return False
+
+
+def split_nonexistent(value: object) -> tuple[int, int, int] | None:
+    """(year, month, day) of the YYYY-MM-DD that a 'date.nonexistent' refusal carries; None for
+    anything else (so a caller without the value falls back to a message without the day)."""
+    match = _ISO_STRICT.fullmatch(str(value or ""))
+    if match is None:
+        return None
+    numbers = int(match[1]), int(match[2]), int(match[3])
+    return numbers if nonexistent_day(*numbers) else None
 
 
 def parse_day(raw: str | None) -> date | None:
     """``2026-12-01`` (also ``2026-1-2``) or the Dutch way ``1-12-2026`` (with ``-``, ``/`` or
     ``.``); surrounding spaces ignored, empty gives None.
 
-    InvalidValue('date.format') for anything else, 'date.range' for a date outside the range.
+    InvalidValue('date.format') for anything else, 'date.nonexistent' for a day the month does not
+    have (31-02-2026), 'date.range' for a date outside the range.
     """
     text = (raw or "").strip()
     if not text:
@@ -56,7 +86,8 @@ def parse_day(raw: str | None) -> date | None:
 
 
 def parse_iso_day(raw: str) -> date:
-    """Exactly ``YYYY-MM-DD`` (the API's dates); 'date.format' or 'date.range' otherwise."""
+    """Exactly ``YYYY-MM-DD`` (the API's dates); 'date.format', 'date.nonexistent' (2026-02-31)
+    or 'date.range' otherwise."""
     match = _ISO_STRICT.fullmatch(raw)
     if match is None:
         raise InvalidValue("date.format", raw)

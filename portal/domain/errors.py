@@ -21,3 +21,13 @@ class Problem:
     field: str
     code: str
     detail: str = ""
+
+    @classmethod
+    def of(cls, field: str, exc: InvalidValue) -> Problem:
+        """The problem of a refused value; it keeps the value where the message names it (the
+        day of 'date.nonexistent': "31 February 2026 does not exist")."""
+        return cls(field, exc.code, str(exc.value) if exc.code in NAMED_VALUES else "")
+
+
+# Codes whose message names the refused value (``portal.messages.message``'s ``detail``).
+NAMED_VALUES = frozenset({"date.nonexistent"})

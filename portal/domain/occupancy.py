@@ -56,7 +56,7 @@ RULE_AREA_LODGING: Final = "area_lodging"
 RULE_PERMIT: Final = "permit"
 # policy.no_permit_max_occupants when no permit is valid (docs/rules.md §1.3: typical thresholds).
 RULE_NO_PERMIT: Final = "no_permit_threshold"
-# The late-filing rule: policy.late_after_days (docs/rules.md §1.4: Peel en Maas).
+# The late-filing rule: policy.late_after_days (docs/rules.md §1.4: the portal's national rule).
 RULE_LATE: Final = "late_after_days"
 
 # The BAG gebruiksdoelen that decide dwelling vs lodging m² (docs/rules.md §2.1, §2.5).

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
 from typing import Final
 
 from portal.domain import documents
@@ -28,6 +28,14 @@ MAX_DECISION_REFERENCE_LENGTH: Final = 60
 
 OPEN_STATUSES: Final = ("submitted", "info_requested")
 DECISIONS: Final = ("approve", "reject", "request_info")
+
+
+def renewal_start(current_until: date | None, today: date) -> date:
+    """The first day a renewal asks for unless the applicant changes it: the day after the
+    current permit ends, so the periods join; ``today`` for a permit without an end date."""
+    if current_until is None:
+        return today
+    return current_until + timedelta(days=1)
 
 
 def period_problems(

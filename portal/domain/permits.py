@@ -194,7 +194,7 @@ def check_permit(
         try:
             return parse(getattr(fields, name))
         except InvalidValue as exc:
-            problems.append(Problem(name, exc.code))
+            problems.append(Problem.of(name, exc))
             return None
 
     reference = checked("decision_reference", normalise_decision_reference)

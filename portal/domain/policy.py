@@ -50,7 +50,7 @@ def policy_in_force(
 # What a municipal admin may set. The database allows wider ranges (municipal_policies check
 # constraints); these are the bounds the portal accepts from a person, around the national figures:
 # 12 m² dwelling and 10 m² lodging (SNF 1.3; Bouwbesluit 2012 art. 7.18), 4 occupants without a
-# permit (regional policy examples), 3 days (Peel en Maas), 90 % (docs/rules.md §1.5).
+# permit (regional policy examples), 3 days (the portal's national rule, §1.4), 90 % (§1.5).
 POLICY_LIMITS: dict[str, tuple[int, int]] = {
     "m2_per_person_dwelling": (6, 50),
     "m2_per_person_lodging": (6, 50),

@@ -15,7 +15,7 @@ def apply_refusal(form: FlaskForm, refused: Refused, aliases: dict[str, str] | N
     for problem in refused.problems:
         name = aliases.get(problem.field, problem.field)
         field = getattr(form, name, None)
-        text = message(problem.code)
+        text = message(problem.code, problem.detail)
         if field is not None and hasattr(field, "errors"):
             errors = list(field.errors)
             if text not in errors:

@@ -48,7 +48,14 @@ class DeclarationForm(FlaskForm):
         _l("Are the rental contract and the employment contract separate documents?"),
         description=_l("Required by the Good Landlordship Act (Wet goed verhuurderschap)."),
         choices=[SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))],
-        validators=[InputRequired(_l("Choose yes or no."))],
+        validators=[
+            InputRequired(
+                _l(
+                    "Choose whether the rental contract and the employment contract are "
+                    "separate documents."
+                )
+            )
+        ],
     )
 
 

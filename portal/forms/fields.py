@@ -54,7 +54,7 @@ class DutchDateField(Field):
                 raise ValueError(
                     str(_l("Enter a date as day-month-year, for example 1-12-2026."))
                 ) from None
-            raise ValueError(message(exc.code)) from None
+            raise ValueError(message(exc.code, exc.value)) from None
 
     def _value(self) -> str:
         if self.raw_data:

@@ -20,13 +20,14 @@ from portal.services.errors import Refused
 
 REQUIRED = _l("This field is required.")
 
-# Where each national default comes from (docs/rules.md §1.8).
+# Where each national default comes from (docs/rules.md §1.8): a norm, a law or the portal's own
+# national rule — never another municipality's policy, which is an example, not the source.
 FIGURE_SOURCES = {
     "m2_per_person_dwelling": _l("SNF norm 1.3; Bouwbesluit 2012 art. 7.18"),
     "m2_per_person_lodging": _l("SNF norm 1.3, lodging"),
     "no_permit_max_occupants": _l("regional policy examples; not set by law"),
     "near_limit_percent": _l("the portal's warning level"),
-    "late_after_days": _l("Peel en Maas notification period"),
+    "late_after_days": _l("the portal's national rule for late declarations"),
 }
 
 
@@ -54,8 +55,8 @@ class PolicyForm(FlaskForm):
     effective_from = DutchDateField(
         _l("Effective from"),
         description=_l(
-            "Today or a later date, as day-month-year. Days before it keep the policy that "
-            "applied then."
+            "Today or a later date. Pick it in the calendar, or type the day, month and year. "
+            "Days before it keep the policy that applied then."
         ),
     )
     m2_per_person_dwelling = WholeNumberField(_l("Minimum floor area per person, dwelling"))

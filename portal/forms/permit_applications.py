@@ -19,7 +19,10 @@ PDF_HINT = _l("Optional. A PDF, JPEG or PNG file of at most 5 MB.")
 class RenewalForm(FlaskForm):
     requested_from = DutchDateField(
         _l("First day of the new period"),
-        description=_l("Type it as day-month-year, for example 1-12-2026."),
+        description=_l(
+            "Filled in: the day after the current permit ends. Pick another day in the "
+            "calendar if you need to, or type the day, month and year."
+        ),
         validators=[InputRequired(REQUIRED)],
     )
     requested_until = DutchDateField(

@@ -42,7 +42,9 @@ class PermitForm(FlaskForm):
     valid_from = StringField(
         _l("Valid from"),
         widget=TextInput(input_type="date"),
-        description=_l("The first valid day, as day-month-year."),
+        description=_l(
+            "Pick the first valid day in the calendar, or type the day, month and year."
+        ),
     )
     valid_until = StringField(
         _l("Last valid day (optional)"),

@@ -93,6 +93,7 @@ class RowProblem:
     line: int
     field: str
     code: str
+    detail: str = ""  # the value a message names (domain.errors.NAMED_VALUES)
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,7 @@ def check_csv(raw: bytes, organisation_id: int) -> BatchCheck:
         values = {f: cells[i] if i < len(cells) else "" for f, i in fields.items()}
         row, problems = rules.validate_row(values, today)
         if row is None:
-            check.problems += [RowProblem(line, names[p.field], p.code) for p in problems]
+            check.problems += [RowProblem(line, names[p.field], p.code, p.detail) for p in problems]
             check.bad_cells[line] = cells
         else:
             pending.append(_Pending(line, row, names))
@@ -288,7 +289,7 @@ def check_items(items: list[object], organisation_id: int) -> BatchCheck:
             row = None
         if row is None:
             check.problems += [
-                RowProblem(index, _JSON_PATHS[p.field], _JSON_CODES.get(p.code, p.code))
+                RowProblem(index, _JSON_PATHS[p.field], _JSON_CODES.get(p.code, p.code), p.detail)
                 for p in problems
             ]
         else:

@@ -154,7 +154,7 @@ def permits_import() -> object:
             if outcome.refused:
                 # The file's problems (encoding, missing columns) with their detail, at the field.
                 form.file.errors = [
-                    message(p.code) + (f" ({p.detail})" if p.detail else "")
+                    message(p.code, p.detail) + (f" ({p.detail})" if p.detail else "")
                     for p in outcome.refused.problems
                 ]
             elif report is not None and not report.rejected:

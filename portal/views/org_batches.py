@@ -131,7 +131,7 @@ def batch_check(token: str) -> object:
         "org/batch_check.html",
         upload=upload,
         check=check,
-        problems=[(p.line, p.field, message(p.code)) for p in check.problems],
+        problems=[(p.line, p.field, message(p.code, p.detail)) for p in check.problems],
         form=BatchChoiceForm(),
     )
 
@@ -142,7 +142,9 @@ def batch_errors(token: str) -> Response:
     check = service.check_csv(upload.content, upload.organisation_id)
     by_line: dict[int, list[str]] = {}
     for problem in check.problems:
-        by_line.setdefault(problem.line, []).append(f"{problem.field}: {message(problem.code)}")
+        by_line.setdefault(problem.line, []).append(
+            f"{problem.field}: {message(problem.code, problem.detail)}"
+        )
     width = len(check.header)
     rows = [
         [line, *(check.bad_cells[line] + [""] * width)[:width], " | ".join(texts)]

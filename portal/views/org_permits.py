@@ -13,7 +13,7 @@ from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
 from portal import clock
-from portal.domain.permit_applications import MAX_DOCUMENT_BYTES
+from portal.domain.permit_applications import MAX_DOCUMENT_BYTES, renewal_start
 from portal.forms import apply_refusal
 from portal.forms.permit_applications import AnswerForm, RenewalForm
 from portal.models import Organisation, Permit, PermitApplication, PermitDocument
@@ -67,9 +67,10 @@ def permit_renew(permit_id: int) -> object:
     permit = get_scoped_or_404(Permit, permit_id, scope)
     form = RenewalForm()
     if request.method == "GET":
-        # Renewing usually means "from now on, for a new period": the form starts from today
-        # and the current maximum; the applicant changes what they need.
-        form.requested_from.data = clock.today()
+        # A renewal continues the permit: the form starts from the day after it ends (today
+        # for a permit without an end date) and the current maximum; the applicant changes
+        # what they need.
+        form.requested_from.data = renewal_start(permit.valid_until, clock.today())
         form.requested_max_occupants.data = permit.max_occupants
     if form.validate_on_submit():
         if (limited := too_many_uploads()) is not None:

@@ -75,7 +75,7 @@ def test_dutch_excel_file_reports_exactly_the_bad_lines_and_files_the_rest(
     assert [(p.line, p.field, p.code) for p in check.problems] == [
         (19, "aantal_bewoners", "occupants.range"),
         (19, "waarvan_ingeschreven_brp", "brp.more_than_occupants"),  # 1 of 0
-        (252, "startdatum", "date.format"),
+        (252, "startdatum", "date.nonexistent"),
         (501, "postcode", "postcode.leading_zero"),
     ]
     assert check.valid_count == 497 and not check.ok

@@ -445,7 +445,7 @@ def test_a_file_with_bad_lines_stores_nothing_and_names_every_problem(place: dic
         (4, "postcode", "permit.address.other_municipality"),
         (5, "soort", "permit.type.unknown"),
         (5, "max_bewoners", "permit.max_occupants.range"),
-        (5, "geldig_van", "permit.date.format"),
+        (5, "geldig_van", "date.nonexistent"),
         (5, "kvk_houder", "organisation.unknown"),
         (6, "besluitnummer", "duplicate_in_file"),
         (7, "besluitnummer", "permit.decision_reference.required"),

@@ -17,12 +17,18 @@ from portal.domain.errors import InvalidValue
 
 # Each date parser of the domain with the codes its refusals may carry.
 PARSERS: dict[str, tuple[Callable[[str], date | None], set[str]]] = {
-    "dates.parse_day": (dates.parse_day, {"date.format", "date.range"}),
-    "dates.parse_iso_day": (dates.parse_iso_day, {"date.format", "date.range"}),
-    "batches.parse_date (CSV, API batch)": (batches.parse_date, {"date.format", "date.range"}),
+    "dates.parse_day": (dates.parse_day, {"date.format", "date.nonexistent", "date.range"}),
+    "dates.parse_iso_day": (
+        dates.parse_iso_day,
+        {"date.format", "date.nonexistent", "date.range"},
+    ),
+    "batches.parse_date (CSV, API batch)": (
+        batches.parse_date,
+        {"date.format", "date.nonexistent", "date.range"},
+    ),
     "permits.parse_day (permit form, CSV)": (
         permits.parse_day,
-        {"permit.date.format", "date.range"},
+        {"permit.date.format", "date.nonexistent", "date.range"},
     ),
 }
 
@@ -78,7 +84,16 @@ CASES: list[tuple[str, date | str | None]] = [
     ("-2026-01-01", "date.format"),
     ("+2026-01-01", "date.format"),
     ("99999999999999999999-01-01", "date.format"),
-    ("2026-02-30", "date.format"),
+    # A day the month does not have is named as such (issue 23), not as a wrong format.
+    ("2026-02-30", "date.nonexistent"),
+    ("31-02-2026", "date.nonexistent"),
+    ("31/04/2026", "date.nonexistent"),
+    ("29-02-2027", "date.nonexistent"),
+    ("29-02-2028", date(2028, 2, 29)),
+    ("31-12-2026", date(2026, 12, 31)),
+    ("32-01-2026", "date.format"),  # no month has 32 days: the shape is wrong
+    ("0-1-2026", "date.format"),
+    ("2026-00-10", "date.format"),
     ("2026-13-01", "date.format"),
     ("٢٠٢٦-١٢-٠١", "date.format"),  # Arabic-Indic digits: \d would match them
     ("２０２６-12-01", "date.format"),  # full-width digits
@@ -107,6 +122,7 @@ def test_parse_day(text: str, expected: date | str | None) -> None:
         ("2201-01-01", "date.range"),
         ("9999-12-31", "date.range"),
         ("0001-01-01", "date.range"),
+        ("2026-02-31", "date.nonexistent"),
         ("2026-1-2", "date.format"),  # the API's dates are exactly YYYY-MM-DD
         ("1-12-2026", "date.format"),
         (" 2026-12-01", "date.format"),
@@ -130,8 +146,34 @@ def test_every_parser_shares_the_range() -> None:
                 parse(text)
             assert refused.value.code == "date.range", name
     with pytest.raises(InvalidValue) as refused:
-        permits.parse_day("31-02-2026")
+        permits.parse_day("1-2026")
     assert refused.value.code == "permit.date.format"  # the permit form's own wording
+
+
+@pytest.mark.parametrize("name", list(PARSERS))
+def test_every_parser_names_a_day_that_does_not_exist(name: str) -> None:
+    parse, _codes = PARSERS[name]
+    with pytest.raises(InvalidValue) as refused:
+        parse("2026-02-31")
+    assert (refused.value.code, refused.value.value) == ("date.nonexistent", "2026-02-31")
+    assert dates.split_nonexistent(refused.value.value) == (2026, 2, 31)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-02-31", (2026, 2, 31)),
+        ("2027-02-29", (2027, 2, 29)),
+        ("2028-02-29", None),  # a leap day exists
+        ("2026-13-01", None),
+        ("2026-01-32", None),
+        ("31-02-2026", None),  # only the value a refusal carries
+        ("", None),
+        (None, None),
+    ],
+)
+def test_split_nonexistent(value: object, expected: tuple[int, int, int] | None) -> None:
+    assert dates.split_nonexistent(value) == expected
 
 
 def _judge(parse: Callable[[str], date | None], codes: set[str], text: str) -> None:

@@ -11,6 +11,7 @@ from portal.domain.permit_applications import (
     application_problems,
     approval_problems,
     document_problem,
+    renewal_start,
     safe_filename,
     text_problems,
 )
@@ -148,3 +149,16 @@ def test_safe_filename_ends_in_the_kind_of_the_content() -> None:
     assert safe_filename("scan.jpeg", extension=".jpg") == "scan.jpg"
     assert safe_filename("plattegrond.pdf", extension=".png") == "plattegrond.png"
     assert safe_filename("foto.PNG") == "foto.pdf"
+
+
+@pytest.mark.parametrize(
+    ("current_until", "today", "expected"),
+    [
+        (date(2026, 12, 31), date(2026, 10, 1), date(2027, 1, 1)),  # joins the current period
+        (date(2028, 2, 28), date(2027, 6, 1), date(2028, 2, 29)),  # a leap day
+        (date(2026, 3, 1), date(2026, 5, 1), date(2026, 3, 2)),  # ended: still no gap
+        (None, date(2026, 10, 1), date(2026, 10, 1)),  # no end date: from today
+    ],
+)
+def test_renewal_start(current_until: date | None, today: date, expected: date) -> None:
+    assert renewal_start(current_until, today) == expected

@@ -101,9 +101,7 @@ def test_parse_day(raw: str | date, expected: date | None) -> None:
     assert parse_day(raw) == expected
 
 
-@pytest.mark.parametrize(
-    "raw", ["31-02-2027", "2027/12/31", "12-31", "morgen", "2027-13-01", "31-12-27"]
-)
+@pytest.mark.parametrize("raw", ["2027/12/31", "12-31", "morgen", "2027-13-01", "31-12-27"])
 def test_parse_day_refuses(raw: str) -> None:
     with pytest.raises(InvalidValue) as caught:
         parse_day(raw)
@@ -249,7 +247,7 @@ def test_check_permit_normalises_a_good_permit() -> None:
         ({"permit_type": "logies"}, [("permit_type", "permit.type.unknown")]),
         ({"max_occupants": "0"}, [("max_occupants", "permit.max_occupants.range")]),
         ({"valid_from": ""}, [("valid_from", "permit.valid_from.required")]),
-        ({"valid_from": "31-02-2026"}, [("valid_from", "permit.date.format")]),
+        ({"valid_from": "31-02-2026"}, [("valid_from", "date.nonexistent")]),
         ({"valid_until": "31-12-2025"}, [("valid_until", "permit.valid_until.before_from")]),
         (
             {"max_occupants": "", "valid_until": "gisteren", "permit_type": ""},

@@ -76,8 +76,9 @@ def test_bad_input_names_each_field_and_stores_nothing(
     ).get_data(as_text=True)
     assert "Er is een probleem" in page
     assert "Vul een heel getal in" in page
-    assert "Vul een datum in als dag-maand-jaar" in page
-    assert "Kies ja of nee." in page
+    assert "31 februari 2026 bestaat niet." in page  # the day, not the format (issue 23)
+    assert "Kies of het huurcontract en het arbeidscontract aparte documenten zijn." in page
+    assert "?:" not in page  # a question label is not followed by a colon in the summary
     assert count(app, Declaration) == 0
 
     page = client.post(

@@ -139,7 +139,9 @@ def test_policy_page_shows_each_figure_with_its_default_and_source(
     assert "12 m² (SNF norm 1.3; Bouwbesluit 2012 art. 7.18)" in page
     assert "10 m² (SNF norm 1.3, lodging)" in page
     assert "4 occupants (regional policy examples; not set by law)" in page
-    assert "3 days (Peel en Maas notification period)" in page
+    # The late-filing default is the portal's national rule, not another municipality's policy.
+    assert "3 days (the portal&#39;s national rule for late declarations)" in page
+    assert "Peel en Maas" not in page
     assert "90% of the limit (the portal&#39;s warning level)" in page
     assert "national default" in page
     # The form starts with the policy in force (here the national defaults).

@@ -222,7 +222,7 @@ def test_bad_dates_and_maximum_get_messages(
         floor_plan=(io.BytesIO(b""), ""),
     )
     page = response.get_data(as_text=True)
-    assert "Enter a date as day-month-year" in page
+    assert "31 February 2027 does not exist." in page
     response = _post(
         client,
         setup.permit_id,

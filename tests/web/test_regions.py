@@ -101,7 +101,7 @@ def test_admin_form_names_every_problem(
         "/beheer/regios?lang=en",
         data={"name": "Regio Zwolle", "agreed_on": "31-2-2026", "municipalities": "GM0193"},
     ).get_data(as_text=True)
-    assert "Enter a date as day-month-year" in page
+    assert "31 February 2026 does not exist." in page
     page = client.post(
         "/beheer/regios?lang=en",
         data={"name": "regio utrecht", "municipalities": "GM9999 GM0307"},

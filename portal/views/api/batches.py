@@ -55,7 +55,9 @@ def _check(organisation_id: int) -> batches.BatchCheck:
 def _rows(check: batches.BatchCheck, references: list[str] | None = None) -> list[dict[str, Any]]:
     problems: dict[int, list[dict[str, str]]] = defaultdict(list)
     for p in check.problems:
-        problems[p.line].append({"field": p.field, "code": p.code, "message": message(p.code)})
+        problems[p.line].append(
+            {"field": p.field, "code": p.code, "message": message(p.code, p.detail)}
+        )
     valid_lines = sorted(r.line for r in check.rows)
     reference_of = dict(zip(valid_lines, references or [], strict=False))
     lines = sorted(set(problems) | set(valid_lines))
@@ -83,7 +85,7 @@ def _refused_rows(check: batches.BatchCheck) -> ApiProblem:
     return ApiProblem(
         422,
         "batch.has_errors",
-        problems=[Problem(f"{p.line}.{p.field}", p.code) for p in check.problems],
+        problems=[Problem(f"{p.line}.{p.field}", p.code, p.detail) for p in check.problems],
         extra={**_summary(check, False), "rows": _rows(check)},
     )
 

@@ -16,7 +16,7 @@ from flask import Response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
-from portal.domain.errors import Problem
+from portal.domain.errors import NAMED_VALUES, Problem
 from portal.messages import message
 
 PROBLEM_JSON = "application/problem+json"
@@ -69,7 +69,8 @@ def problem_body(problem: ApiProblem) -> dict[str, Any]:
             {
                 "field": p.field,
                 "code": p.code,
-                "message": message(p.code) + (f" ({p.detail})" if p.detail else ""),
+                "message": message(p.code, p.detail)
+                + (f" ({p.detail})" if p.detail and p.code not in NAMED_VALUES else ""),
             }
             for p in problem.problems
         ],

@@ -91,8 +91,8 @@ class Fields:
             Problem(prefix + name, "field.unknown") for name in data if name not in allowed
         ]
 
-    def _problem(self, name: str, code: str) -> None:
-        self.problems.append(Problem(self.prefix + name, code))
+    def _problem(self, name: str, code: str, detail: str = "") -> None:
+        self.problems.append(Problem(self.prefix + name, code, detail))
 
     def integer(self, name: str) -> int | None:
         value = self.data.get(name)
@@ -126,12 +126,15 @@ class Fields:
         if value is None:
             return None
         if not isinstance(value, str):
-            self._problem(name, "date.format")
+            self._problem(name, "date.iso_format")
             return None
         try:
-            return parse_iso_day(value)  # 'date.format', or 'date.range' outside 1900–2200
+            # 'date.format' (said here as 'date.iso_format': these fields take YYYY-MM-DD only),
+            # 'date.nonexistent' for 2026-02-31, or 'date.range' outside 1900–2200.
+            return parse_iso_day(value)
         except InvalidValue as exc:
-            self._problem(name, exc.code)
+            code = "date.iso_format" if exc.code == "date.format" else exc.code
+            self._problem(name, code, Problem.of(name, exc).detail)
             return None
 
     def check(self) -> None:
