@@ -175,31 +175,49 @@ _NUM_REF = _R + "NummeraanduidingRef"
 _MAIN_ADDRESS = _O + "heeftAlsHoofdadres"
 
 
-def _record(element: Any) -> dict[str, Any]:
-    record: dict[str, Any] = {"uses": []}
-    fields = _FIELDS
-    for child in element.iter():
-        tag = child.tag
-        key = fields.get(tag)
-        if key is not None:
-            if key not in record:
-                record[key] = child.text
-        elif tag == _USE:
-            record["uses"].append(child.text)
-        elif tag == _NUM_REF and child.getparent().tag == _MAIN_ADDRESS:
-            record["main"] = child.text
-    return record
+_OBJECT_ENDS = frozenset(
+    _O + name for name in ("Woonplaats", "OpenbareRuimte", "Nummeraanduiding", "Verblijfsobject")
+)
+# The only elements iterparse reports (lxml filters in C): the fields and the objects' ends.
+_REPORTED = [*_FIELDS, _USE, _NUM_REF, *_OBJECT_ENDS]
+# Freed every so many objects: the stands read so far, all at once.
+_FREE_EVERY = 512
 
 
 def objects(part: Part) -> Iterator[dict[str, Any]]:
     """Each object of an object part as a flat record (see ``_FIELDS``; ``uses`` a list,
-    ``main`` the hoofdadres); its element and the ones before it are freed once read."""
+    ``main`` the hoofdadres: the first NummeraanduidingRef, as the schema puts
+    ``heeftAlsHoofdadres`` before ``heeftAlsNevenadres``). Only the wanted elements are
+    reported; the stands already read are freed every ``_FREE_EVERY`` objects."""
+    fields = _FIELDS
     with part.open() as stream:
-        for _, stand in etree.iterparse(stream, events=("end",), tag=_STAND, huge_tree=True):
-            yield _record(stand)
-            stand.clear()
-            while stand.getprevious() is not None:
-                del stand.getparent()[0]
+        record: dict[str, Any] = {"uses": []}
+        count = 0
+        for _, element in etree.iterparse(stream, events=("end",), tag=_REPORTED, huge_tree=True):
+            tag = element.tag
+            key = fields.get(tag)
+            if key is not None:
+                if key not in record:
+                    record[key] = element.text
+            elif tag == _USE:
+                record["uses"].append(element.text)
+            elif tag == _NUM_REF:
+                if "main" not in record:
+                    record["main"] = element.text
+            else:  # an object ends
+                yield record
+                record = {"uses": []}
+                count += 1
+                if count % _FREE_EVERY == 0:
+                    _free_before(element)
+
+
+def _free_before(element: Any) -> None:
+    """Remove the ``sl:stand`` elements before the one holding ``element``."""
+    stand = element.getparent().getparent()
+    container = stand.getparent()
+    if stand.tag == _STAND and container is not None:
+        del container[: container.index(stand)]
 
 
 _RELATION = _G + "GemeenteWoonplaatsRelatie"
