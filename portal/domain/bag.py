@@ -39,7 +39,7 @@ SKIP_OTHER_MUNICIPALITY = "other_municipality"
 SKIP_INVALID = "invalid_value"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Voorkomen:
     """One version's validity: the dates of ``Historie:Voorkomen``."""
 
@@ -77,7 +77,7 @@ def woonplaats_of(own_ligt_in: str | None, street_ligt_in: str | None) -> str | 
     return own_ligt_in or street_ligt_in or None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Relation:
     """One GEM-WPL-RELATIE period: woonplaats (4 digits) in gemeente (4 digits)."""
 
@@ -122,7 +122,7 @@ def postcode_text(raw: str | None) -> str | None:
     return f"{value[:4]} {value[4:]}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Nummeraanduiding:
     """The parts of an address the portal keeps; ``street`` and ``ligt_in`` are references."""
 
@@ -134,13 +134,13 @@ class Nummeraanduiding:
     ligt_in: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Street:
     name: str
     ligt_in: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Joined:
     """A verblijfsobject's main address, joined down to its municipality code."""
 
@@ -154,7 +154,7 @@ class Joined:
     municipality_code: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Skipped:
     reason: str
     detail: str = ""

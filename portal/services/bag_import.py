@@ -199,7 +199,7 @@ class _Latest:
             self.values[ident] = value()
 
 
-@dataclass
+@dataclass(slots=True)
 class Candidate:
     """A verblijfsobject in force on the day: what the register row is made of."""
 
