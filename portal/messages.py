@@ -394,6 +394,45 @@ MESSAGES = {
         "Too many login attempts. Logging in is paused for a while; try again in half an hour."
     ),
     "apikey.lifetime": _l("Choose a lifetime in days within the range shown at the field."),
+    # --- eHerkenning (services.eherkenning) ---
+    "eherkenning.state": _l(
+        "The answer from eHerkenning does not belong to this login (it may have been used "
+        "before). Log in again."
+    ),
+    "eherkenning.refused": _l("eHerkenning did not complete the login. Log in again."),
+    "eherkenning.unreachable": _l(
+        "The eHerkenning service could not be reached. Try again in a few minutes."
+    ),
+    "eherkenning.token_invalid": _l(
+        "The answer from eHerkenning could not be verified, so you are not logged in. "
+        "Log in again; if this keeps happening, contact the helpdesk."
+    ),
+    "eherkenning.loa_unknown": _l(
+        "eHerkenning did not say at which level you logged in, so you are not logged in."
+    ),
+    "eherkenning.loa_too_low": _l(
+        "You logged in with eHerkenning at level %(level)s. This portal asks for at least "
+        "%(minimum)s. Ask your organisation's eHerkenning administrator for a means at that level."
+    ),
+    "eherkenning.kvk_missing": _l(
+        "eHerkenning did not send the KvK number of your organisation, so you are not logged in."
+    ),
+    "eherkenning.kvk_malformed": _l(
+        "eHerkenning sent a KvK number that is not 8 digits, so you are not logged in."
+    ),
+    "eherkenning.subject_missing": _l(
+        "eHerkenning did not say who is logging in, so you are not logged in."
+    ),
+    "eherkenning.branch_malformed": _l(
+        "eHerkenning sent a branch number that is not 12 digits, so you are not logged in."
+    ),
+    "eherkenning.kvk_claimed": _l(
+        "This KvK number was registered in the portal with a password, without eHerkenning. "
+        "Contact the helpdesk: they can hand the organisation over to you."
+    ),
+    "eherkenning.email_taken": _l(
+        "This email address already belongs to an account. Use another address."
+    ),
 }
 
 

@@ -69,8 +69,10 @@ def init_web(app: Flask) -> None:
     _init_headers(app)
     _init_input_guard(app)
 
+    from portal.services import eherkenning
     from portal.views import register_blueprints
 
+    eherkenning.init_app(app)
     register_blueprints(app)
 
 

@@ -80,6 +80,14 @@ fi
 echo "Installing the Python packages into .venv"
 .venv/bin/python -m pip install -qq --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install -qq --disable-pip-version-check -e ".[dev]"
+# The OpenID Provider the eHerkenning tests log in at (tools/oidc-provider, panva's
+# oidc-provider from npm, pinned by package-lock.json). Without node the tests skip.
+if command -v npm >/dev/null 2>&1; then
+  echo "Installing the test OpenID Provider (npm)"
+  npm ci --prefix tools/oidc-provider --silent --no-audit --no-fund
+else
+  echo "note: node and npm are missing; the eHerkenning login tests will skip (apt-get install -y nodejs npm)" >&2
+fi
 echo "Compiling the translations"
 .venv/bin/pybabel -q compile -d portal/translations
 echo "Installed."

@@ -115,3 +115,28 @@ class TotpConfirmForm(FlaskForm):
 
 class TotpStartForm(FlaskForm):
     """Only the CSRF token: starting a set-up changes the account, so it is a POST."""
+
+
+class EherkenningRegistrationForm(FlaskForm):
+    """The first eHerkenning login: what the broker's token does not say. The KvK number is
+    proven and shown, not asked."""
+
+    organisation_name = StringField(_l("Name of the organisation"), validators=[Length(max=200)])
+    kinds = MultiCheckboxField(
+        _l("Kind of organisation"),
+        choices=[
+            SelectChoice("employer", _l("Employer")),
+            SelectChoice("staffing_agency", _l("Staffing agency")),
+            SelectChoice("housing_provider", _l("Housing provider")),
+        ],
+        description=_l("Choose every kind that applies."),
+    )
+    contact_email = EmailField(
+        _l("Contact email address of the organisation"),
+        description=_l("Where the municipality and the portal can reach the organisation."),
+    )
+    email = EmailField(
+        _l("Your email address"),
+        description=_l("For notices from the portal. We send a confirmation link to it."),
+        validators=[InputRequired(REQUIRED)],
+    )

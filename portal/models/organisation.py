@@ -32,6 +32,14 @@ class Organisation(db.Model):
     snf_number: Mapped[str] = mapped_column(String(20), default="")
     contact_email: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # Proven through eHerkenning (services.eherkenning): when, and at which level. None: the
+    # organisation was claimed with a password sign-up, not proven.
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    verified_loa: Mapped[str] = mapped_column(String(10), default="")
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_at is not None
 
     @property
     def kinds(self) -> list[str]:

@@ -20,6 +20,7 @@ def register_blueprints(app: Flask) -> None:
         apikeys,
         audit_log,
         disclosure,
+        eherkenning,
         inspector,
         inspector_region,
         municipal,
@@ -44,3 +45,4 @@ def register_blueprints(app: Flask) -> None:
     for module in (public, account, org, inspector, municipal, admin, api, disclosure):
         app.register_blueprint(module.bp)
     app.register_blueprint(privacy.bp)
+    app.register_blueprint(eherkenning.bp)

@@ -62,6 +62,11 @@ ROUTES: dict[str, Route] = {
     # --- account --------------------------------------------------------------------------------
     "account.signup": Route("public"),
     "account.login": Route("public"),
+    # eHerkenning (tests/integration/test_eherkenning.py runs them against a real provider); in
+    # the matrix's app no broker is configured and they answer 404 to everyone.
+    "eherkenning.start": Route("public", note="404 without a broker"),
+    "eherkenning.callback": Route("public", note="404 without a broker"),
+    "eherkenning.register": Route("public", note="404 without a broker"),
     "account.resend_verification": Route("public"),
     "account.forgot_password": Route("public"),
     "account.verify": Route("public", {"token": "=not-a-real-token"}),

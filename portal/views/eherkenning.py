@@ -1,0 +1,113 @@
+"""Log in with eHerkenning (interface layer): to the broker, back, and the first-login form."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_user
+
+from portal.domain.eherkenning import LEVEL_LABELS
+from portal.forms import apply_refusal
+from portal.forms.account import EherkenningRegistrationForm
+from portal.messages import message
+from portal.services import eherkenning
+from portal.services.errors import Refused
+from portal.services.sessions import mark_second_factor, start_session
+from portal.views.transaction import commit_point
+
+bp = Blueprint("eherkenning", __name__)
+
+# A level too low is a refusal of who the person is (403); the rest: the answer was not valid.
+FORBIDDEN = ("eherkenning.loa_too_low", "eherkenning.kvk_claimed")
+
+
+def _enabled() -> None:
+    if not eherkenning.enabled():
+        abort(404)
+
+
+def _log_in(user: object) -> object:
+    """A session for a proven person: eHerkenning at EH3 or higher is itself a second factor."""
+    session.clear()
+    start_session(user)  # type: ignore[arg-type]
+    mark_second_factor(user)  # type: ignore[arg-type]
+    return user
+
+
+def _refused(exc: Refused) -> tuple[str, int]:
+    problem = exc.problems[0]
+    status = 403 if problem.code in FORBIDDEN else 400
+    minimum = LEVEL_LABELS.get(str(current_app.config["EHERKENNING_MIN_LOA"]), "")
+    text = message(problem.code, level=problem.detail, minimum=minimum)
+    page = render_template("account/eherkenning_refused.html", text=text)
+    return page, status
+
+
+@bp.route("/inloggen/eherkenning")
+def start() -> object:
+    _enabled()
+    return eherkenning.start()
+
+
+@bp.route("/inloggen/eherkenning/terug")
+def callback() -> object:
+    _enabled()
+    with commit_point(keep_refused=True) as outcome:
+        proven = eherkenning.finish()
+        user = eherkenning.bound_user(proven)
+        if user is None:
+            eherkenning.organisation_of(proven)  # a claimed KvK number is refused here
+        else:
+            _log_in(user)
+    if outcome.refused:
+        return _refused(outcome.refused)
+    if user is None:
+        eherkenning.remember(proven)
+        return redirect(url_for("eherkenning.register"))
+    login_user(user)
+    flash(_("You are logged in with eHerkenning."), "success")
+    return redirect(url_for("public.home"))
+
+
+@bp.route("/inloggen/eherkenning/gegevens", methods=["GET", "POST"])
+def register() -> object:
+    _enabled()
+    proven = eherkenning.pending()
+    if proven is None or current_user.is_authenticated:
+        flash(_("Log in with eHerkenning again: the login was not finished in time."), "error")
+        return redirect(url_for("account.login"))
+    with commit_point(keep_refused=True) as outcome:
+        organisation = eherkenning.organisation_of(proven)
+    if outcome.refused:
+        return _refused(outcome.refused)
+    form = EherkenningRegistrationForm()
+    if not form.is_submitted() and proven.organisation_name:
+        form.organisation_name.data = proven.organisation_name
+    if form.validate_on_submit():
+        data = eherkenning.Registration(
+            organisation_name=form.organisation_name.data or "",
+            kinds=tuple(form.kinds.data or ()),
+            contact_email=form.contact_email.data or "",
+            email=form.email.data or "",
+            locale=str(get_locale() or "nl"),
+        )
+        with commit_point() as outcome:
+            user = eherkenning.register(proven, data)
+            eherkenning.forget()
+            _log_in(user)
+        if outcome.refused:
+            apply_refusal(form, outcome.refused)
+        else:
+            login_user(user)
+            flash(_("Your account is ready. You are logged in with eHerkenning."), "success")
+            return redirect(url_for("public.home"))
+    return render_template(
+        "account/eherkenning_register.html", form=form, proven=proven, organisation=organisation
+    )
+
+
+@bp.app_context_processor
+def _offered() -> dict[str, object]:
+    """Whether the login page offers eHerkenning (a broker is configured)."""
+    return {"eherkenning_enabled": eherkenning.enabled()}
