@@ -81,6 +81,7 @@ def addresses_import(
         _import(import_addresses, path)
         return
     from portal.services import bag_import
+    from portal.services.bag.extract import BrokenPart
 
     def progress(line: str) -> None:
         click.echo(line, err=True)
@@ -99,7 +100,7 @@ def addresses_import(
     except Refused as exc:
         fail(exc)
         return
-    except (etree.XMLSyntaxError, zipfile.BadZipFile, sqlite3.DatabaseError, KeyError) as exc:
+    except (BrokenPart, etree.XMLSyntaxError, zipfile.BadZipFile, sqlite3.DatabaseError) as exc:
         db.session.rollback()
         click.echo(
             f"error: {path} could not be read ({type(exc).__name__}: {exc}); nothing was stored",

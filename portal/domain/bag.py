@@ -194,3 +194,12 @@ def join_main_address(
         town,
         code,
     )
+
+
+def in_force_text(begin: str, end: str | None, inactive: bool, day: str) -> bool:
+    """``in_force`` on the extract's own texts: an ``xs:date`` (or the date part of an
+    ``xs:dateTime``) compares as text, so the reader needs not build date objects; ``day`` is
+    the reference date as ``YYYY-MM-DD``."""
+    if inactive or begin[:10] > day:
+        return False
+    return end is None or end[:10] > day

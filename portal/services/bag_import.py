@@ -16,6 +16,7 @@ transaction, so an error leaves the register as it was.
 from __future__ import annotations
 
 import csv
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -176,29 +177,6 @@ class _Ticker:
             self.progress(f"{kind}: {count:,} read, {count / elapsed:,.0f}/s, {elapsed:.0f} s")
 
 
-def _version(record: dict[str, Any]) -> bag.Voorkomen:
-    end = record.get("end")
-    return bag.Voorkomen(
-        bag.parse_date(record["begin"]),
-        bag.parse_date(end) if end else None,
-        bool(record.get("inactive")),
-    )
-
-
-class _Latest:
-    """Per identificatie, the value of the version in force on the day (the later begin wins)."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, Any] = {}
-        self.begins: dict[str, date] = {}
-
-    def offer(self, ident: str, version: bag.Voorkomen, value: Callable[[], Any]) -> None:
-        held = self.begins.get(ident)
-        if held is None or version.begin >= held:
-            self.begins[ident] = version.begin
-            self.values[ident] = value()
-
-
 @dataclass(slots=True)
 class Candidate:
     """A verblijfsobject in force on the day: what the register row is made of."""
@@ -211,10 +189,22 @@ class Candidate:
 
 
 def read_extract(
-    path: Path, day: date, report: BagImportReport, progress: Progress | None
+    path: Path,
+    day: date,
+    report: BagImportReport,
+    progress: Progress | None,
+    workers: int | None = None,
 ) -> Iterator[tuple[Candidate, bag.Joined | bag.Skipped]]:
-    """Each verblijfsobject in force on ``day`` with its joined main address (or why not)."""
-    ticker = _Ticker(progress)
+    """Each verblijfsobject in force on ``day`` with its joined main address (or why not).
+
+    The parts are read in parallel processes (``workers``) when the extract has several; each
+    returns only the objects in force on the day, as compact rows. By default only on a machine
+    with at least 4 CPUs (then 4 workers): on 2 busy cores the processes cost more than they
+    gave (200,000 objects: 8.2 s serial, 10.3 s with 2 workers)."""
+    started = perf_counter()
+    if workers is None:
+        cpus = os.cpu_count() or 1
+        workers = min(cpus, 4) if cpus >= 4 else 1
     with bag_extract.locate(path) as located:
         relations: list[bag.Relation] = []
         for part in located.parts["GWR"]:
@@ -232,78 +222,32 @@ def read_extract(
         municipalities = bag.municipalities_on(relations, day)
         report.in_force["GWR"] = len(municipalities)
 
-        towns = _Latest()
-        for record in _objects(located, "WPL", day, report, ticker):
-            towns.offer(record["id"], _version(record), lambda r=record: r["name"])
-        streets = _Latest()
-        for record in _objects(located, "OPR", day, report, ticker):
-            streets.offer(
-                record["id"],
-                _version(record),
-                lambda r=record: bag.Street(r.get("name") or "", r.get("ligt_in") or ""),
-            )
-        addresses = _Latest()
-        for record in _objects(located, "NUM", day, report, ticker):
-            addresses.offer(record["id"], _version(record), lambda r=record: _num(r))
-        report.in_force["WPL"] = len(towns.values)
-        report.in_force["OPR"] = len(streets.values)
-        report.in_force["NUM"] = len(addresses.values)
-
-        units = _Latest()
-        for record in _objects(located, "VBO", day, report, ticker):
-            units.offer(record["id"], _version(record), lambda r=record: _vbo(r))
-        report.in_force["VBO"] = len(units.values)
-        for candidate in units.values.values():
-            yield (
-                candidate,
-                bag.join_main_address(
-                    candidate.main,
-                    addresses.values,
-                    streets.values,
-                    towns.values,
-                    municipalities,
-                ),
-            )
-
-
-def _objects(
-    located: bag_extract.Extract,
-    kind: str,
-    day: date,
-    report: BagImportReport,
-    ticker: _Ticker,
-) -> Iterator[dict[str, Any]]:
-    """The records of a kind whose version is in force on ``day``."""
-    count = 0
-    for part in located.parts[kind]:
-        for record in bag_extract.objects(part):
-            count += 1
-            ticker.tick(kind, count)
-            if bag.in_force(_version(record), day):
-                yield record
-    report.read[kind] += count
-
-
-def _num(record: dict[str, Any]) -> bag.Nummeraanduiding:
-    return bag.Nummeraanduiding(
-        int(record["number"]),
-        (record.get("letter") or "").upper(),
-        (record.get("addition") or "").upper(),
-        bag.postcode_text(record.get("postcode")),
-        record.get("street") or "",
-        record.get("ligt_in"),
-    )
-
-
-def _vbo(record: dict[str, Any]) -> Candidate:
-    area = record.get("area")
-    return Candidate(
-        record["id"],
-        record.get("main") or "",
-        bag.uses_text(record["uses"]),
-        int(area) if area else None,
-        (record.get("status") or "").strip(),
-    )
+        held: dict[str, dict[str, tuple[Any, ...]]] = {k: {} for k in ("WPL", "OPR", "NUM", "VBO")}
+        parts = [p for kind in ("WPL", "OPR", "NUM", "VBO") for p in located.parts[kind]]
+        for kind, read, rows in bag_extract.read_parts(parts, day.isoformat(), workers):
+            report.read[kind] += read
+            objects = held[kind]
+            for row in rows:
+                known = objects.get(row[0])
+                if known is None or row[1] >= known[1]:  # the later begin wins
+                    objects[row[0]] = row
+            if progress is not None:
+                elapsed = perf_counter() - started
+                total = sum(report.read.values())
+                progress(
+                    f"{kind}: {report.read[kind]:,} read; all parts {total:,} in {elapsed:.0f} s "
+                    f"({total / max(elapsed, 0.001):,.0f}/s)"
+                )
+    towns = {ident: row[2] for ident, row in held.pop("WPL").items()}
+    streets = {ident: bag.Street(row[2], row[3]) for ident, row in held.pop("OPR").items()}
+    addresses = {ident: bag.Nummeraanduiding(*row[2:]) for ident, row in held.pop("NUM").items()}
+    units = held.pop("VBO")
+    for kind, count in (("WPL", towns), ("OPR", streets), ("NUM", addresses), ("VBO", units)):
+        report.in_force[kind] = len(count)
+    join = bag.join_main_address
+    for ident, row in units.items():
+        candidate = Candidate(ident, row[2], row[3], row[4], row[5])
+        yield candidate, join(candidate.main, addresses, streets, towns, municipalities)
 
 
 # --- the import ---------------------------------------------------------------------------------

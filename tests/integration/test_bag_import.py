@@ -369,3 +369,23 @@ def test_the_portal_csv_still_loads(app: Flask, runner: Any, tmp_path: Path) -> 
     result = runner.invoke(args=["addresses", "import", str(path)])
     assert result.exit_code == 0, result.output
     assert "inserted 1, updated 0, unchanged 0, rejected 0" in result.output
+
+
+def test_parallel_reading_gives_the_same_objects(tmp_path: Path) -> None:
+    """The parts read in two forked processes give what one process reads."""
+    from portal.services import bag_import
+
+    path = _extract(tmp_path)
+    day = date(2021, 2, 15)
+
+    def read(workers: int) -> tuple[list[Any], Any, Any]:
+        report = bag_import.BagImportReport(str(path), day)
+        joined = sorted(
+            bag_import.read_extract(path, day, report, None, workers=workers),
+            key=lambda pair: pair[0].identificatie,
+        )
+        return joined, report.read, report.in_force
+
+    serial = read(1)
+    assert len(serial[0]) == 8
+    assert read(2) == serial

@@ -27,6 +27,10 @@ DAY = date(2026, 6, 1)
 )
 def test_version_in_force_on_the_day(version: Voorkomen, expected: bool) -> None:
     assert bag.in_force(version, DAY) is expected
+    # The same rule on the extract's texts (what the reader uses).
+    end = version.end.isoformat() if version.end else None
+    begin = version.begin.isoformat() + "Z"  # an xs:date may carry a time zone
+    assert bag.in_force_text(begin, end, version.inactive, DAY.isoformat()) is expected
 
 
 @pytest.mark.parametrize(

@@ -11,17 +11,21 @@ and clears each ``sl:stand`` once read, so memory does not grow with the file.
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from lxml import etree
+
+from portal.domain import bag
 
 OBJECTEN = "www.kadaster.nl/schemas/lvbag/imbag/objecten/v20200601"
 HISTORIE = "www.kadaster.nl/schemas/lvbag/imbag/historie/v20200601"
@@ -247,3 +251,96 @@ def relations(part: Part) -> Iterator[dict[str, str]]:
             element.clear()
             while element.getprevious() is not None:
                 del element.getparent()[0]
+
+
+# --- one part, read to compact rows (in a worker process, or in the caller) ----------------------
+
+
+class BrokenPart(ValueError):
+    """A part of the extract that cannot be read (damaged XML or ZIP); picklable, so a worker
+    process can report it."""
+
+
+def _text(record: dict[str, Any], key: str) -> str:
+    return (record.get(key) or "").strip()
+
+
+def part_rows(part: Part, day: str) -> tuple[str, int, list[tuple[Any, ...]]]:
+    """The objects of one part whose version is in force on ``day`` (``YYYY-MM-DD``), as tuples
+    (identificatie and begin first; see ``ROW_SHAPES``), with the number of versions read. A
+    plain function of a file, so parts can be read in parallel processes. ``BrokenPart`` when
+    the file cannot be read."""
+    try:
+        return _part_rows(part, day)
+    except (etree.XMLSyntaxError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise BrokenPart(f"{part.member or part.container.name}: {exc}") from None
+
+
+def _part_rows(part: Part, day: str) -> tuple[str, int, list[tuple[Any, ...]]]:
+    kind = part.kind
+    rows: list[tuple[Any, ...]] = []
+    read = 0
+    in_force = bag.in_force_text
+    append = rows.append
+    for record in objects(part):
+        read += 1
+        if not in_force(record["begin"], record.get("end"), "inactive" in record, day):
+            continue
+        ident, begin = record["id"], record["begin"][:10]
+        if kind == "VBO":
+            area = record.get("area")
+            append(
+                (
+                    ident,
+                    begin,
+                    record.get("main") or "",
+                    bag.uses_text(record["uses"]),
+                    int(area) if area else None,
+                    _text(record, "status"),
+                )
+            )
+        elif kind == "NUM":
+            append(
+                (
+                    ident,
+                    begin,
+                    int(record["number"]),
+                    _text(record, "letter").upper(),
+                    _text(record, "addition").upper(),
+                    bag.postcode_text(record.get("postcode")),
+                    record.get("street") or "",
+                    record.get("ligt_in"),
+                )
+            )
+        elif kind == "OPR":
+            append((ident, begin, _text(record, "name"), record.get("ligt_in") or ""))
+        else:  # WPL
+            append((ident, begin, _text(record, "name")))
+    return kind, read, rows
+
+
+# What a row of each kind holds after (identificatie, begin).
+ROW_SHAPES = {
+    "WPL": ("name",),
+    "OPR": ("name", "ligt_in"),
+    "NUM": ("house_number", "house_letter", "addition", "postcode", "street", "ligt_in"),
+    "VBO": ("main", "uses", "area", "status"),
+}
+
+
+def _part_rows_job(job: tuple[Part, str]) -> tuple[str, int, list[tuple[Any, ...]]]:
+    return part_rows(*job)
+
+
+def read_parts(
+    parts: list[Part], day: str, workers: int
+) -> Iterator[tuple[str, int, list[tuple[Any, ...]]]]:
+    """``part_rows`` of every part, in ``workers`` forked processes when there is more than one
+    part and more than one worker (results as they come), else here, one after the other."""
+    if workers <= 1 or len(parts) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for part in parts:
+            yield part_rows(part, day)
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield from pool.map(_part_rows_job, [(part, day) for part in parts])
