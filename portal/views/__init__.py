@@ -21,6 +21,7 @@ def register_blueprints(app: Flask) -> None:
         audit_log,
         disclosure,
         eherkenning,
+        help_pages,
         inspector,
         inspector_region,
         municipal,
@@ -46,3 +47,4 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.bp)
     app.register_blueprint(privacy.bp)
     app.register_blueprint(eherkenning.bp)
+    app.register_blueprint(help_pages.bp)

@@ -30,6 +30,11 @@ PUBLIC_PAGES = [
     "/toegankelijkheid",
     "/statistieken",
     "/bestaat-niet",
+    "/hulp/",
+    "/hulp/melden",
+    "/hulp/woningaanbieder",
+    "/hulp/toezicht",
+    "/hulp/gemeente",
 ]
 
 

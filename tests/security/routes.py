@@ -58,6 +58,11 @@ ROUTES: dict[str, Route] = {
     "disclosure.legacy_security_txt": Route("public"),
     "disclosure.policy": Route("public"),
     "privacy.statement": Route("public"),
+    "help.index": Route("public"),
+    "help.declarant": Route("public"),
+    "help.provider": Route("public"),
+    "help.inspector": Route("public"),
+    "help.municipal_admin": Route("public"),
     "static": Route("public", {"filename": "=portal.css"}),
     # --- account --------------------------------------------------------------------------------
     "account.signup": Route("public"),
