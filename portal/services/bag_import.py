@@ -406,53 +406,53 @@ def upsert(rows: Iterable[tuple[Any, ...]], report: BagImportReport) -> list[int
     staging = _staging_table()
     staging.drop(connection, checkfirst=True)
     staging.create(connection)
-    try:
-        total = copy_rows(staging, COLUMNS, rows)
-        addresses = Address.__table__
-        differs = or_(*(addresses.c[name].is_distinct_from(staging.c[name]) for name in FIELDS))
-        changed = list(
-            connection.execute(
-                select(addresses.c.id)
-                .join(
-                    staging,
-                    staging.c.nummeraanduiding_id == addresses.c.nummeraanduiding_id,
-                )
-                .where(differs)
-                .order_by(addresses.c.id)
-            ).scalars()
-        )
-        new = connection.execute(
-            select(func.count())
-            .select_from(staging)
-            .where(
-                ~select(addresses.c.id)
-                .where(addresses.c.nummeraanduiding_id == staging.c.nummeraanduiding_id)
-                .exists()
+    total = copy_rows(staging, COLUMNS, rows)
+    addresses = Address.__table__
+    differs = or_(*(addresses.c[name].is_distinct_from(staging.c[name]) for name in FIELDS))
+    changed = list(
+        connection.execute(
+            select(addresses.c.id)
+            .join(
+                staging,
+                staging.c.nummeraanduiding_id == addresses.c.nummeraanduiding_id,
             )
-        ).scalar_one()
-        now = clock.now()
-        stamp = addresses.c.created_at.type
-        if connection.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        statement = dialect_insert(addresses).from_select(
-            [*COLUMNS, "created_at", "updated_at"],
-            select(
-                *(staging.c[name] for name in COLUMNS),
-                literal(now, stamp),
-                literal(now, stamp),
-            ).where(true()),  # SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT
+            .where(differs)
+            .order_by(addresses.c.id)
+        ).scalars()
+    )
+    new = connection.execute(
+        select(func.count())
+        .select_from(staging)
+        .where(
+            ~select(addresses.c.id)
+            .where(addresses.c.nummeraanduiding_id == staging.c.nummeraanduiding_id)
+            .exists()
         )
-        excluded = statement.excluded
-        statement = statement.on_conflict_do_update(
-            index_elements=[addresses.c.nummeraanduiding_id],
-            set_={name: excluded[name] for name in (*FIELDS, "updated_at")},
-            where=or_(*(addresses.c[name].is_distinct_from(excluded[name]) for name in FIELDS)),
-        )
-        connection.execute(statement)
-    finally:
-        staging.drop(connection)
+    ).scalar_one()
+    now = clock.now()
+    stamp = addresses.c.created_at.type
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    statement = dialect_insert(addresses).from_select(
+        [*COLUMNS, "created_at", "updated_at"],
+        select(
+            *(staging.c[name] for name in COLUMNS),
+            literal(now, stamp),
+            literal(now, stamp),
+        ).where(true()),  # SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT
+    )
+    excluded = statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=[addresses.c.nummeraanduiding_id],
+        set_={name: excluded[name] for name in (*FIELDS, "updated_at")},
+        where=or_(*(addresses.c[name].is_distinct_from(excluded[name]) for name in FIELDS)),
+    )
+    connection.execute(statement)
+    # Dropped here on success; after an error the rollback ends the run and the next run's
+    # ``checkfirst`` drop clears a leftover (a temporary table lives as long as the connection).
+    staging.drop(connection)
     report.inserted = new
     report.updated = len(changed)
     report.unchanged = total - new - len(changed)
