@@ -15,7 +15,7 @@ TEST_WORKERS ?= 2
 unexport PYTHONDONTWRITEBYTECODE
 PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
-.PHONY: run test check e2e lint typecheck security-check format bench drills drills-teeth ci install translations extract-messages serve
+.PHONY: oidc-provider run test check e2e lint typecheck security-check format bench drills drills-teeth ci install translations extract-messages serve
 
 ## Set up (first time: .venv, dependencies, Debian libraries when root), migrate, load the demo
 ## data and serve the portal at http://127.0.0.1:5000 — under gunicorn, as in production (Flask's
@@ -27,6 +27,11 @@ run: install
 	@echo ""
 	@echo "Serving the portal at http://$(HOST):$(PORT)  (Ctrl+C stops it)"
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
+
+## The test OpenID Provider on http://127.0.0.1:9000 (OIDC_PORT), for trying the eHerkenning login
+## by hand with `make run` in another terminal (docs/eherkenning.md); it prints the settings.
+oidc-provider: install
+	$(BIN)/python tools/oidc-provider/demo.py
 
 ## Run the whole test suite (SQLite; set TEST_DATABASE_URL for PostgreSQL)
 test: install

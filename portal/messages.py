@@ -426,9 +426,9 @@ MESSAGES = {
     "eherkenning.branch_malformed": _l(
         "eHerkenning sent a branch number that is not 12 digits, so you are not logged in."
     ),
-    "eherkenning.kvk_claimed": _l(
-        "This KvK number was registered in the portal with a password, without eHerkenning. "
-        "Contact the helpdesk: they can hand the organisation over to you."
+    "apikey.unverified": _l(
+        "Only an organisation proven with eHerkenning can create API keys. Log in with "
+        "eHerkenning to prove your organisation."
     ),
     "eherkenning.email_taken": _l(
         "This email address already belongs to an account. Use another address."

@@ -173,8 +173,50 @@ def production_checks(settings: Mapping[str, Any]) -> list[tuple[str, str | None
             and cookies["SESSION_COOKIE_PATH"] == "/"
             else "SESSION_COOKIE_NAME/HTTPONLY/SAMESITE/DOMAIN/PATH are not the __Host- defaults",
         ),
+        ("sign-up is proven with eHerkenning", _signup_problem(settings)),
     ]
     return checks
+
+
+SIGNUP_MODES = ("eherkenning", "open")
+
+
+def signup_mode(settings: Mapping[str, Any]) -> str:
+    """How organisations sign up: ``eherkenning`` (proven; the password sign-up page is gone) or
+    ``open`` (a password sign-up that anyone may claim a KvK number with: development and the
+    demo). Empty: ``eherkenning`` in production, ``open`` elsewhere. docs/eherkenning.md."""
+    mode = str(settings.get("SIGNUP_MODE") or "").strip().lower()
+    if not mode:
+        return "eherkenning" if settings.get("ENV") == "production" else "open"
+    if mode not in SIGNUP_MODES:
+        raise ConfigError(f"SIGNUP_MODE must be one of {', '.join(SIGNUP_MODES)}, not {mode!r}")
+    return mode
+
+
+def _signup_problem(settings: Mapping[str, Any]) -> str | None:
+    try:
+        mode = signup_mode(settings)
+    except ConfigError as exc:
+        return str(exc)
+    if mode == "open":
+        if settings.get("ALLOW_OPEN_SIGNUP"):
+            return None
+        return (
+            "SIGNUP_MODE=open lets anyone claim any KvK number; set PORTAL_SIGNUP_MODE=eherkenning "
+            "(or PORTAL_ALLOW_OPEN_SIGNUP=true to accept that on purpose)"
+        )
+    missing = [
+        key
+        for key in (
+            "EHERKENNING_DISCOVERY_URL",
+            "EHERKENNING_CLIENT_ID",
+            "EHERKENNING_CLIENT_SECRET",
+        )
+        if not settings.get(key)
+    ]
+    if missing:
+        return f"SIGNUP_MODE=eherkenning needs {', '.join(missing)}"
+    return None
 
 
 def check_production(settings: Mapping[str, Any]) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from portal.domain.errors import InvalidValue
 
@@ -128,3 +129,9 @@ def masked(subject: str) -> str:
     if len(subject) <= 6:
         return "…"
     return f"{subject[:4]}…{subject[-2:]}"
+
+
+def proven_when(verified_at: datetime | None, filed_at: datetime) -> bool:
+    """Whether an organisation proven at ``verified_at`` (None: never) was proven when it filed
+    at ``filed_at``. Filings before a take-over were made while it was only claimed."""
+    return verified_at is not None and verified_at <= filed_at

@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal import clock
+from portal.domain import eherkenning as eherkenning_rules
 from portal.extensions import db
 from portal.models.types import UTCDateTime
 
@@ -40,6 +41,10 @@ class Organisation(db.Model):
     @property
     def verified(self) -> bool:
         return self.verified_at is not None
+
+    def proven_at(self, moment: datetime) -> bool:
+        """Whether the organisation was proven through eHerkenning at ``moment``."""
+        return eherkenning_rules.proven_when(self.verified_at, moment)
 
     @property
     def kinds(self) -> list[str]:

@@ -24,6 +24,7 @@ from portal.models import ApiKey, Municipality, Organisation, User
 from portal.services import audit
 from portal.services.errors import Refused
 from portal.services.queries import NOTHING, Scope
+from portal.settings import signup_mode
 
 KEY_PREFIX = "mhk_"
 PREFIX_LENGTH = 12  # "mhk_" + 8 characters of the random part
@@ -67,6 +68,8 @@ def create_key(
     """
     if (organisation is None) == (municipality is None):
         raise ValueError("a key belongs to exactly one organisation or one municipality")
+    if organisation is not None and not may_create_keys(organisation):
+        raise Refused.one("name", "apikey.unverified")
     clean = _clean_name(name)
     days = default_lifetime_days() if lifetime_days is None else lifetime_days
     if not 1 <= days <= max_lifetime_days():
@@ -94,6 +97,12 @@ def create_key(
         detail=f"{clean}; expires {key.expires_at:%Y-%m-%d}",
     )
     return NewKey(key, secret)
+
+
+def may_create_keys(organisation: Organisation) -> bool:
+    """With SIGNUP_MODE=eherkenning only an organisation proven through eHerkenning gets API keys:
+    a key files in the organisation's name without a person logging in."""
+    return organisation.verified or signup_mode(current_app.config) != "eherkenning"
 
 
 def default_lifetime_days() -> int:

@@ -28,12 +28,13 @@ from portal.domain import eherkenning as rules
 from portal.domain.errors import InvalidValue, Problem
 from portal.domain.identifiers import normalise_email
 from portal.extensions import db
-from portal.models import Organisation, User
+from portal.models import ApiKey, AuditEvent, Organisation, User
 from portal.models.user import ExternalIdentity
 from portal.notifications.outbox import enqueue_email
 from portal.services import audit
 from portal.services.accounts import ORG_KINDS, find_user_by_email
 from portal.services.errors import Refused
+from portal.services.sessions import revoke_all_sessions
 from portal.services.tokens import issue_token
 
 CLIENT = "eherkenning"
@@ -142,21 +143,11 @@ def bound_user(proven: rules.ProvenIdentity) -> User | None:
 
 
 def organisation_of(proven: rules.ProvenIdentity) -> Organisation | None:
-    """The organisation registered under the proven KvK number, if any. One that was only
-    claimed (a password sign-up) is refused until it is taken over: that comes with issue 18's
-    next part; until then the person is told to contact the helpdesk."""
-    organisation = db.session.execute(
+    """The organisation registered under the proven KvK number, if any (proven or only
+    claimed: a claimed one is taken over at ``register``)."""
+    return db.session.execute(
         select(Organisation).where(Organisation.kvk_number == proven.kvk)
     ).scalar_one_or_none()
-    if organisation is not None and not organisation.verified:
-        audit.record(
-            "eherkenning.refused",
-            actor_label="eherkenning",
-            result="eherkenning.kvk_claimed",
-            organisation_id=organisation.id,
-        )
-        raise Refused.one("eherkenning", "eherkenning.kvk_claimed")
-    return organisation
 
 
 def remember(proven: rules.ProvenIdentity) -> None:
@@ -182,6 +173,87 @@ def forget() -> None:
     session.pop(PENDING, None)
 
 
+def take_over(
+    organisation: Organisation,
+    proven: rules.ProvenIdentity,
+    *,
+    name: str,
+    kinds: tuple[str, ...],
+    contact: str,
+) -> None:
+    """A proven login for a KvK number that was only claimed (a password sign-up): the proven
+    party takes the organisation over. Its users lose access (deactivated, sessions ended), its
+    API keys stop, and what it filed stays, shown as filed while unverified (it was filed before
+    ``verified_at``). The system administrator sees the case in the take-over list."""
+    now = clock.now()
+    users = (
+        db.session.execute(
+            select(User).where(User.organisation_id == organisation.id, User.active.is_(True))
+        )
+        .scalars()
+        .all()
+    )
+    for user in users:
+        user.active = False
+        revoke_all_sessions(user)
+    keys = (
+        db.session.execute(
+            select(ApiKey).where(
+                ApiKey.organisation_id == organisation.id, ApiKey.revoked_at.is_(None)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for key in keys:
+        key.revoked_at = now
+    claimed_name = organisation.name
+    organisation.name = name
+    organisation.is_employer = "employer" in kinds
+    organisation.is_staffing_agency = "staffing_agency" in kinds
+    organisation.is_housing_provider = "housing_provider" in kinds
+    organisation.contact_email = contact
+    organisation.verified_at = now
+    organisation.verified_loa = proven.loa
+    audit.record(
+        "eherkenning.takeover",
+        actor_label="eherkenning",
+        object_type="organisation",
+        object_id=organisation.id,
+        organisation_id=organisation.id,
+        result=f"{len(users)} users, {len(keys)} keys",
+        detail=f"claimed as {claimed_name!r}; {proven.loa_label} {rules.masked(proven.subject)}",
+    )
+
+
+def takeovers(limit: int = 200) -> list[Takeover]:
+    """The take-overs of claimed organisations, newest first (for the system administrator)."""
+    rows = db.session.execute(
+        select(AuditEvent, Organisation)
+        .join(Organisation, Organisation.id == AuditEvent.organisation_id)
+        .where(AuditEvent.action == "eherkenning.takeover")
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        Takeover(
+            at=event.occurred_at,
+            organisation=organisation,
+            outcome=event.result or "",
+            detail=event.detail or "",
+        )
+        for event, organisation in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Takeover:
+    at: datetime
+    organisation: Organisation
+    outcome: str
+    detail: str
+
+
 @dataclass(frozen=True)
 class Registration:
     """What the person adds to a proven identity at the first login."""
@@ -198,10 +270,12 @@ def register(proven: rules.ProvenIdentity, data: Registration) -> User:
     verified, the person its administrator), or a colleague joining a verified one (as a
     declarant; the administrator decides roles). Refused on bad input or a taken email address."""
     organisation = organisation_of(proven)
+    taking_over = organisation is not None and not organisation.verified
+    asks_organisation = organisation is None or taking_over
     problems: list[Problem] = []
     values: dict[str, str] = {}
     fields = [("email", data.email)]
-    if organisation is None:
+    if asks_organisation:
         fields.append(("contact_email", data.contact_email))
     for field_name, raw in fields:
         try:
@@ -212,7 +286,7 @@ def register(proven: rules.ProvenIdentity, data: Registration) -> User:
         problems.append(Problem("email", "eherkenning.email_taken"))
     name = " ".join(data.organisation_name.split()) or proven.organisation_name
     kinds = tuple(k for k in data.kinds if k in ORG_KINDS)
-    if organisation is None:
+    if asks_organisation:
         if not name:
             problems.append(Problem("organisation_name", "organisation_name.required"))
         elif len(name) > 200:
@@ -236,6 +310,9 @@ def register(proven: rules.ProvenIdentity, data: Registration) -> User:
         )
         db.session.add(organisation)
         db.session.flush()
+        role = "org_admin"
+    elif taking_over:
+        take_over(organisation, proven, name=name, kinds=kinds, contact=values["contact_email"])
         role = "org_admin"
     user = User(
         email=values["email"],

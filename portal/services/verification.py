@@ -26,7 +26,7 @@ import hashlib
 import hmac
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -35,7 +35,7 @@ from sqlalchemy import select
 from portal.domain.errors import InvalidValue
 from portal.domain.receipt_codes import normalise_verification_code
 from portal.extensions import db
-from portal.models import Declaration, PermitApplication, Receipt
+from portal.models import Declaration, Organisation, PermitApplication, Receipt
 
 Status = Literal["authentic", "not_found", "invalid", "tampered"]
 ChainState = Literal["current", "amended", "ended"]
@@ -54,6 +54,9 @@ class VerificationResult:
 
     status: Status
     code: str = ""
+    # Whether the filing organisation was proven through eHerkenning when it filed (None: not
+    # looked up, for a result that shows no facts).
+    filer_proven: bool | None = None
     reference: str = ""
     filed_at: datetime | None = None
     kind: str = ""
@@ -212,8 +215,10 @@ def verify_receipt(code: str) -> VerificationResult:
         # Operations must hear of this: the stored receipt no longer matches its own hash.
         log.warning("receipt %s failed its integrity check", receipt.reference)
         return VerificationResult("tampered", code=normalised)
+    proven = db.session.get(Organisation, receipt.organisation_id)
+    filer_proven = proven is not None and proven.proven_at(receipt.created_at)
     if snapshot.get("kind") in ("permit_application", "batch"):
-        return _other_kind(receipt, snapshot, normalised)
+        return replace(_other_kind(receipt, snapshot, normalised), filer_proven=filer_proven)
     address = snapshot["address"]
     occupants = snapshot["declaration"].get("occupants")
     state, state_date, state_reference = _chain_state(receipt)
@@ -231,4 +236,5 @@ def verify_receipt(code: str) -> VerificationResult:
         state=state,
         state_date=state_date,
         state_reference=state_reference,
+        filer_proven=filer_proven,
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    abort,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -33,6 +35,7 @@ from portal.services import accounts, totp
 from portal.services.errors import Refused
 from portal.services.sessions import end_session, start_session
 from portal.services.tokens import peek_token
+from portal.settings import signup_mode
 from portal.views.guards import safe_next
 from portal.views.limits import too_many_signups
 from portal.views.transaction import commit_point
@@ -46,6 +49,8 @@ def _notice(title: str, text: str, status: int = 200) -> tuple[str, int]:
 
 @bp.route("/aanmelden", methods=["GET", "POST"])
 def signup() -> object:
+    if signup_mode(current_app.config) != "open":
+        abort(404)  # SIGNUP_MODE=eherkenning: organisations register at their first login
     form = SignUpForm()
     if form.validate_on_submit():
         if (limited := too_many_signups()) is not None:

@@ -10,6 +10,7 @@ from portal.extensions import db
 from portal.messages import message
 from portal.models import OutboxMessage, User
 from portal.notifications.sender import retry_message, troubled_messages
+from portal.services import eherkenning
 from portal.services.queries import municipalities_with_address_counts, scope_of, scoped
 from portal.views.guards import gate
 from portal.views.pagination import paginate
@@ -55,3 +56,9 @@ def outbox_retry(message_id: int) -> object:
             "success",
         )
     return redirect(url_for("admin.outbox"))
+
+
+@bp.get("/overnames")
+def takeovers() -> str:
+    """Organisations that were claimed with a password and taken over by a proven login."""
+    return render_template("admin/takeovers.html", rows=eherkenning.takeovers())

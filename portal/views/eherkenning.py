@@ -14,12 +14,13 @@ from portal.messages import message
 from portal.services import eherkenning
 from portal.services.errors import Refused
 from portal.services.sessions import mark_second_factor, start_session
+from portal.settings import signup_mode
 from portal.views.transaction import commit_point
 
 bp = Blueprint("eherkenning", __name__)
 
 # A level too low is a refusal of who the person is (403); the rest: the answer was not valid.
-FORBIDDEN = ("eherkenning.loa_too_low", "eherkenning.kvk_claimed")
+FORBIDDEN = ("eherkenning.loa_too_low",)
 
 
 def _enabled() -> None:
@@ -56,9 +57,7 @@ def callback() -> object:
     with commit_point(keep_refused=True) as outcome:
         proven = eherkenning.finish()
         user = eherkenning.bound_user(proven)
-        if user is None:
-            eherkenning.organisation_of(proven)  # a claimed KvK number is refused here
-        else:
+        if user is not None:
             _log_in(user)
     if outcome.refused:
         return _refused(outcome.refused)
@@ -77,13 +76,15 @@ def register() -> object:
     if proven is None or current_user.is_authenticated:
         flash(_("Log in with eHerkenning again: the login was not finished in time."), "error")
         return redirect(url_for("account.login"))
-    with commit_point(keep_refused=True) as outcome:
-        organisation = eherkenning.organisation_of(proven)
-    if outcome.refused:
-        return _refused(outcome.refused)
+    organisation = eherkenning.organisation_of(proven)
     form = EherkenningRegistrationForm()
-    if not form.is_submitted() and proven.organisation_name:
-        form.organisation_name.data = proven.organisation_name
+    if not form.is_submitted():
+        if organisation is not None and not organisation.verified:  # to be taken over
+            form.organisation_name.data = organisation.name
+            form.kinds.data = organisation.kinds
+            form.contact_email.data = organisation.contact_email
+        if proven.organisation_name:
+            form.organisation_name.data = proven.organisation_name
     if form.validate_on_submit():
         data = eherkenning.Registration(
             organisation_name=form.organisation_name.data or "",
@@ -109,5 +110,8 @@ def register() -> object:
 
 @bp.app_context_processor
 def _offered() -> dict[str, object]:
-    """Whether the login page offers eHerkenning (a broker is configured)."""
-    return {"eherkenning_enabled": eherkenning.enabled()}
+    """Whether pages offer eHerkenning (a broker is configured) and the password sign-up."""
+    return {
+        "eherkenning_enabled": eherkenning.enabled(),
+        "signup_open": signup_mode(current_app.config) == "open",
+    }

@@ -30,6 +30,9 @@ def production(**changes: Any) -> dict[str, Any]:
         "DEBUG": False,
         "DATABASE_URL": "postgresql+psycopg://portal@db.internal/portal",
         "PUBLIC_BASE_URL": "https://meldportaal.example.nl",
+        "EHERKENNING_DISCOVERY_URL": "https://broker.example.nl/.well-known/openid-configuration",
+        "EHERKENNING_CLIENT_ID": "meldportaal",
+        "EHERKENNING_CLIENT_SECRET": "broker-client-secret",
     }
     settings.update(changes)
     return settings
@@ -52,7 +55,20 @@ INSECURE = [
     ({"SESSION_COOKIE_HTTPONLY": False}, "SESSION_COOKIE_NAME/HTTPONLY"),
     ({"SESSION_COOKIE_SAMESITE": None}, "SAMESITE"),
     ({"SESSION_COOKIE_PATH": "/portal"}, "PATH"),
+    # Anyone could claim any KvK number (issue 18): refused unless allowed on purpose.
+    ({"SIGNUP_MODE": "open"}, "SIGNUP_MODE=open"),
+    ({"SIGNUP_MODE": "anything"}, "SIGNUP_MODE must be one of"),
+    ({"EHERKENNING_CLIENT_SECRET": ""}, "needs EHERKENNING_CLIENT_SECRET"),
+    ({"EHERKENNING_DISCOVERY_URL": "", "EHERKENNING_CLIENT_ID": ""}, "EHERKENNING_DISCOVERY_URL"),
 ]
+
+
+def test_open_sign_up_passes_in_production_only_when_allowed_on_purpose() -> None:
+    check_production(production(SIGNUP_MODE="open", ALLOW_OPEN_SIGNUP=True))
+    # Without a broker, but open on purpose: eHerkenning is not needed then.
+    check_production(
+        production(SIGNUP_MODE="open", ALLOW_OPEN_SIGNUP=True, EHERKENNING_DISCOVERY_URL="")
+    )
 
 
 def test_a_production_configuration_that_passes() -> None:

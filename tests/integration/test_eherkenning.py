@@ -20,6 +20,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -33,10 +34,20 @@ from joserfc.jwk import RSAKey
 from sqlalchemy import select
 
 from portal import create_app
+from portal.domain.declarations import DeclarationInput
 from portal.extensions import db
-from portal.models import AuditEvent, Organisation, User
+from portal.models import ApiKey, AuditEvent, Declaration, Organisation, User
 from portal.models.user import ExternalIdentity
-from tests.conftest import create_org, overrides_for
+from portal.services.apikeys import create_key
+from portal.services.declarations import file_declaration
+from tests.conftest import (
+    create_address,
+    create_municipality,
+    create_org,
+    create_user,
+    login,
+    overrides_for,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PROVIDER_DIR = ROOT / "tools" / "oidc-provider"
@@ -302,13 +313,6 @@ def test_missing_or_malformed_claims_are_refused(
         assert db.session.query(User).count() == 0
 
 
-def test_a_kvk_number_claimed_with_a_password_is_not_joined(rp: Flask, provider: Provider) -> None:
-    create_org(rp, kvk="90000011")
-    answer = log_in(rp.test_client(), provider, person())
-    assert answer.status_code == 403
-    assert "helpdesk" in answer.get_data(as_text=True)
-
-
 def test_a_mismatched_state_and_a_replayed_answer_are_refused(
     rp: Flask, provider: Provider
 ) -> None:
@@ -419,3 +423,69 @@ def test_the_login_page_offers_eherkenning_only_when_a_broker_is_configured(
 ) -> None:
     assert "/inloggen/eherkenning" in rp.test_client().get("/inloggen").get_data(as_text=True)
     assert "/inloggen/eherkenning" not in client.get("/inloggen").get_data(as_text=True)
+
+
+def test_a_claimed_kvk_number_is_taken_over_by_the_first_proven_login(
+    rp: Flask, provider: Provider
+) -> None:
+    """Someone signed up with KvK 90000011 and a password and filed; the real company logs in
+    with eHerkenning: it takes the organisation over, the claimants lose access, the filing stays
+    and shows as filed while unverified; a filing after the take-over shows as proven."""
+
+    claimed = create_org(rp, name="Nep Uitzend B.V.", kvk="90000011")
+    claimant = create_user(rp, "org_admin", org=claimed, email="nep@example.test")
+    create_municipality(rp)
+    address = create_address(rp, "3511 AB", 12)
+    with rp.app_context():
+        user = db.session.get(User, claimant.id)
+        before = file_declaration(
+            user,
+            DeclarationInput(occupants=4, start_date=date.today(), separate_contracts=True),
+            address_id=address.id,
+        )
+        key = create_key("Planning", organisation=user.organisation, created_by=user)
+        db.session.commit()
+        old_code, key_id = before.receipt.verification_code, key.key.id
+        declaration_id = before.declaration.id
+    claimant_client = rp.test_client()
+    login(claimant_client, claimant)
+    assert claimant_client.get("/organisatie/").status_code == 200
+
+    proven = rp.test_client()
+    answer = log_in(proven, provider, person())
+    assert answer.headers["Location"].endswith("/inloggen/eherkenning/gegevens")
+    form = proven.get("/inloggen/eherkenning/gegevens").get_data(as_text=True)
+    assert "U neemt deze organisatie over" in form and "Nep Uitzend B.V." in form
+    assert register(proven).status_code == 302
+
+    with rp.app_context():
+        org = db.session.get(Organisation, claimed.id)
+        assert (org.verified, org.name) == (True, "Bouwbedrijf De Vries B.V.")
+        people = dict(db.session.execute(select(User.email, User.active)).all())
+        assert people == {"nep@example.test": False, "jan@devries.example": True}
+        assert db.session.get(ApiKey, key_id).revoked_at is not None
+        kept = db.session.get(Declaration, declaration_id)
+        assert kept is not None and not org.proven_at(kept.filed_at)
+    assert claimant_client.get("/organisatie/").status_code in (302, 401)
+
+    old = rp.test_client().get(f"/verify/{old_code}").get_data(as_text=True)
+    assert 'data-filer-proven="no"' in old and "zonder aangetoonde organisatie" in old
+    with rp.app_context():
+        new_user = db.session.execute(
+            select(User).where(User.email == "jan@devries.example")
+        ).scalar_one()
+        after = file_declaration(
+            new_user,
+            DeclarationInput(occupants=2, start_date=date.today(), separate_contracts=True),
+            address_id=address.id,
+        )
+        db.session.commit()
+        new_code = after.receipt.verification_code
+    new = rp.test_client().get(f"/verify/{new_code}").get_data(as_text=True)
+    assert 'data-filer-proven="yes"' in new
+
+    admin = create_user(rp, "system_admin")
+    operator = rp.test_client()
+    login(operator, admin)
+    listed = operator.get("/beheer/overnames").get_data(as_text=True)
+    assert "90000011" in listed and "1 users, 1 keys" in listed

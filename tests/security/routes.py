@@ -159,6 +159,7 @@ ROUTES: dict[str, Route] = {
     # --- system administration (sees every tenant by design) ------------------------------------
     "admin.dashboard": Route(SYSTEM),
     "admin.users": Route(SYSTEM),
+    "admin.takeovers": Route(SYSTEM),
     "admin.audit_log": Route(SYSTEM),
     "admin.audit_log_export": Route(SYSTEM),
     "admin.regions": Route(SYSTEM),

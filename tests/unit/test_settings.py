@@ -66,6 +66,9 @@ def _production(**changes: object) -> dict[str, object]:
         "DEBUG": False,
         "DATABASE_URL": "postgresql+psycopg://u@h/db",
         "PUBLIC_BASE_URL": "https://meldportaal.example.nl",
+        "EHERKENNING_DISCOVERY_URL": "https://broker.example.nl/.well-known/openid-configuration",
+        "EHERKENNING_CLIENT_ID": "meldportaal",
+        "EHERKENNING_CLIENT_SECRET": "broker-client-secret",
     }
     settings.update(changes)
     return settings
