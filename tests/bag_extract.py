@@ -269,6 +269,31 @@ def gwr_file(relations: list[Rel], day: str) -> bytes:
     ).encode()
 
 
+def leveringsdocument(gemeente: str | None, day: str) -> bytes:
+    """``Leveringsdocument-BAG-Extract.xml``: what the delivery holds (the portal does not read
+    it; it is in the layout, and valid)."""
+    if gemeente:
+        area = (
+            "<selecties-extract:Gebied-GEM><selecties-extract:GemeenteCollectie>"
+            "<selecties-extract:Gemeente><selecties-extract:GemeenteIdentificatie>"
+            f"{gemeente}</selecties-extract:GemeenteIdentificatie></selecties-extract:Gemeente>"
+            "</selecties-extract:GemeenteCollectie></selecties-extract:Gebied-GEM>"
+        )
+    else:
+        area = "<selecties-extract:Gebied-NLD/>"
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<xb:BAG-Extract-Levering '
+        'xmlns:xb="http://www.kadaster.nl/schemas/lvbag/extract-levering/v20200601" '
+        f'xmlns:selecties-extract="{NAMESPACES["selecties-extract"]}">'
+        "<xb:SelectieGegevens><selecties-extract:LVC-Extract>"
+        f"<selecties-extract:StandTechnischeDatum>{day}</selecties-extract:StandTechnischeDatum>"
+        "</selecties-extract:LVC-Extract><selecties-extract:Gebied-Registratief>"
+        f"{area}</selecties-extract:Gebied-Registratief></xb:SelectieGegevens>"
+        "<xb:SchemaInfo><xb:naam>BAG Extract</xb:naam><xb:versie>2.1.0</xb:versie>"
+        "</xb:SchemaInfo></xb:BAG-Extract-Levering>"
+    ).encode()
+
+
 def _zip(files: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -293,6 +318,7 @@ def extract_files(
             name = f"{prefix}{kind}{stamp}-{n:06d}.xml"
             files[name] = deelbestand(kind, items[start : start + 2], gemeente, day)
     files[f"GEM-WPL-RELATIE-{stamp}.xml"] = gwr_file(relations, day)
+    files["Leveringsdocument-BAG-Extract.xml"] = leveringsdocument(gemeente, day)
     return files
 
 
@@ -308,7 +334,7 @@ def write_extract(
     prefix = gemeente or "9999"
     files = extract_files(objects, relations, gemeente, stamp, day)
     inner: dict[str, bytes] = {
-        "Leveringsdocument-BAG-Extract.xml": b'<?xml version="1.0" encoding="UTF-8"?><x/>'
+        "Leveringsdocument-BAG-Extract.xml": files["Leveringsdocument-BAG-Extract.xml"]
     }
     for kind in objects:
         members = {n: d for n, d in files.items() if n.startswith(f"{prefix}{kind}")}

@@ -2,8 +2,10 @@
 
 The schemas are the Kadaster's publication, kept beside the repository (not in it):
 ``BAG_XSD_DIR`` (relative to the repository root, or absolute; default: the directory
-``shared/reference/bag-extract-xsd`` next to the repository's own directory). Where they are absent this test skips, unless
-``BAG_XSD_REQUIRED=1`` (CI) makes that a failure. The import tests do not depend on it.
+``shared/reference/bag-extract-xsd`` next to the repository's own directory). Where they are
+absent this test skips, unless ``BAG_XSD_REQUIRED=1`` (CI) makes that a failure. The import
+tests do not depend on it. Validated: every object part, the GEM-WPL-RELATIE file and the
+Leveringsdocument, of the municipality and of the national layout.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from tests import bag_extract
 ROOT = Path(__file__).resolve().parents[2]
 OBJECTS_XSD = "lvbag/extract-deelbestand-lvc/v20200601/BagvsExtractDeelbestandExtractLvc-2.1.0.xsd"
 GWR_XSD = "lvbag/gem-wpl-rel/gwr-deelbestand-lvc/v20200601/BagvsGwrDeelbestandLvc-2.1.0.xsd"
+DELIVERY_XSD = "lvbag/extract-levering/v20200601/BagvsExtractLeveringsdocument-2.1.0.xsd"
 
 
 def _xsd_dir() -> Path:
@@ -39,6 +42,7 @@ def schemas() -> dict[str, etree.XMLSchema]:
     return {
         "objects": etree.XMLSchema(etree.parse(str(directory / OBJECTS_XSD))),
         "gwr": etree.XMLSchema(etree.parse(str(directory / GWR_XSD))),
+        "delivery": etree.XMLSchema(etree.parse(str(directory / DELIVERY_XSD))),
     }
 
 
@@ -47,13 +51,21 @@ def _files() -> dict[str, bytes]:
     files = bag_extract.extract_files(objects, relations)
     national = bag_extract.extract_files(objects, relations, gemeente=None)
     files.update(national)
+    files["Leveringsdocument-BAG-Extract-national.xml"] = national.pop(
+        "Leveringsdocument-BAG-Extract.xml"
+    )
     return files
 
 
 @pytest.mark.parametrize("name", sorted(_files()))
 def test_fixture_file_is_valid(name: str, schemas: dict[str, etree.XMLSchema]) -> None:
     document = etree.fromstring(_files()[name])
-    schema = schemas["gwr" if name.startswith("GEM-WPL-RELATIE") else "objects"]
+    if name.startswith("GEM-WPL-RELATIE"):
+        schema = schemas["gwr"]
+    elif name.startswith("Leveringsdocument"):
+        schema = schemas["delivery"]
+    else:
+        schema = schemas["objects"]
     if not schema.validate(document):
         pytest.fail(f"{name}: {schema.error_log}")
 
