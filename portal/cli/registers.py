@@ -78,6 +78,13 @@ def addresses_import(
     if kind == "csv":
         from portal.services.addresses import import_addresses
 
+        if peildatum or gemeente or create_municipalities or report_path:
+            click.echo(
+                "note: --peildatum, --gemeente, --create-municipalities and --report apply to the "
+                "BAG formats; a CSV is imported as it is",
+                err=True,
+            )
+
         _import(import_addresses, path)
         return
     from portal.services import bag_import
