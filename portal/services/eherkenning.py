@@ -120,7 +120,10 @@ def finish() -> rules.ProvenIdentity:
         )
     except InvalidValue as exc:
         audit.record(
-            "eherkenning.refused", actor_label="eherkenning", result=exc.code, detail=str(exc.value)
+            "eherkenning.refused",
+            actor_label="eherkenning",
+            result="refused",
+            detail=f"{exc.code} {exc.value or ''}".strip(),
         )
         raise Refused.one("eherkenning", exc.code, str(exc.value or "")) from exc
 
@@ -221,8 +224,9 @@ def take_over(
         object_type="organisation",
         object_id=organisation.id,
         organisation_id=organisation.id,
-        result=f"{len(users)} users, {len(keys)} keys",
-        detail=f"claimed as {claimed_name!r}; {proven.loa_label} {rules.masked(proven.subject)}",
+        result="taken_over",
+        detail=f"{len(users)} users, {len(keys)} keys stopped; claimed as {claimed_name!r}; "
+        f"{proven.loa_label} {rules.masked(proven.subject)}",
     )
 
 

@@ -288,8 +288,8 @@ def test_a_level_below_eh3_is_refused_with_a_dutch_page_and_no_session(
     assert client.get("/organisatie/").status_code in (302, 401)
     with rp.app_context():
         assert db.session.query(User).count() == 0
-        refused = db.session.execute(select(AuditEvent.result)).scalars().all()
-        assert "eherkenning.loa_too_low" in refused
+        refused = db.session.execute(select(AuditEvent.detail)).scalars().all()
+        assert any(d.startswith("eherkenning.loa_too_low EH2") for d in refused), refused
 
 
 @pytest.mark.parametrize(
