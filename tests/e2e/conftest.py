@@ -82,6 +82,8 @@ class Server:
     database_url: str
     env: dict[str, str]
     totp_steps: dict[str, int] = field(default_factory=dict)
+    # The test OpenID Provider the portal logs organisations in at (None: node is missing).
+    provider: Any = None
     _engine: Any = None
 
     def url(self, path: str) -> str:
@@ -172,13 +174,30 @@ def _fresh_database(workdir: Path) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def server(e2e_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     workdir = tmp_path_factory.mktemp("e2e-server")
-    with _fresh_database(workdir) as database_url:
-        yield from _serve(workdir, database_url)
+    base_url = f"http://127.0.0.1:{_free_port()}"
+    with _fresh_database(workdir) as database_url, _provider(workdir, base_url) as provider:
+        yield from _serve(workdir, database_url, base_url, provider)
 
 
-def _serve(workdir: Path, database_url: str) -> Iterator[Server]:
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
+@contextmanager
+def _provider(workdir: Path, base_url: str) -> Iterator[Any]:
+    """The test OpenID Provider (tests/oidc_provider.py) with the portal at ``base_url`` as its
+    client, or None where node or its packages are missing."""
+    from tests.oidc_provider import Provider, missing
+
+    if missing():
+        yield None
+        return
+    provider = Provider(workdir, portal_base=base_url)
+    provider.start()
+    try:
+        yield provider
+    finally:
+        provider.stop()
+
+
+def _serve(workdir: Path, database_url: str, base_url: str, provider: Any) -> Iterator[Server]:
+    port = int(base_url.rsplit(":", 1)[1])
     env = {
         key: value
         for key, value in os.environ.items()
@@ -199,7 +218,11 @@ def _serve(workdir: Path, database_url: str) -> Iterator[Server]:
             "PYTHONDONTWRITEBYTECODE": "1",
         }
     )
-    srv = Server(base_url=base_url, database_url=database_url, env=env)
+    if provider is not None:
+        from tests.oidc_provider import portal_settings
+
+        env.update({f"PORTAL_{k}": v for k, v in portal_settings(provider).items()})
+    srv = Server(base_url=base_url, database_url=database_url, env=env, provider=provider)
     srv.flask("db", "upgrade")
     srv.flask("demo", "load")
     log = (workdir / "gunicorn.log").open("w")
