@@ -107,6 +107,14 @@ MESSAGES = {
     "kvk.taken": _l(
         "An organisation with this KvK number already exists. Ask its administrator to invite you."
     ),
+    # mandates (services.mandates; issue 18)
+    "declared_for.no_mandate": _l(
+        "You have no mandate in force today to declare for the organisation with this KvK "
+        "number. Ask its administrator to grant your organisation a mandate in the portal "
+        "(Organisation, Mandates)."
+    ),
+    "mandate.self": _l("Your organisation cannot grant a mandate to itself."),
+    "mandate.end_in_past": _l("The end date cannot be in the past."),
     "snf.format": _l("An SNF number has at most 20 letters, digits or dashes."),
     "kinds.required": _l("Choose at least one kind of organisation."),
     "email.required": _l("Enter an email address."),

@@ -62,3 +62,34 @@ def image_bytes(kind: str = "PNG", size: tuple[int, int] = (64, 48)) -> bytes:
 
 # A minimal valid PDF as bytes (pypdf 7's writer, one blank page), for module constants.
 MINIMAL_PDF = pdf_bytes()
+
+
+def grant_mandate(app: Flask, grantor_kvk: str, holder_organisation_id: int) -> None:
+    """A mandate in force from today: the organisation ``grantor_kvk`` (made when missing) lets
+    the holder declare on its behalf (issue 18: a ``declared_for_kvk`` needs one)."""
+    from portal import clock
+    from portal.models import Mandate, Organisation
+
+    with app.app_context():
+        grantor = db.session.execute(
+            select(Organisation).where(Organisation.kvk_number == grantor_kvk)
+        ).scalar_one_or_none()
+        if grantor is None:
+            grantor = Organisation(
+                kvk_number=grantor_kvk,
+                name=f"Werkgever {grantor_kvk}",
+                is_employer=True,
+                contact_email=f"werkgever{grantor_kvk}@example.nl",
+            )
+            db.session.add(grantor)
+            db.session.flush()
+        holder = db.session.get(Organisation, holder_organisation_id)
+        assert holder is not None
+        db.session.add(
+            Mandate(
+                grantor_organisation_id=grantor.id,
+                grantee_kvk=holder.kvk_number,
+                start_on=clock.today(),
+            )
+        )
+        db.session.commit()

@@ -18,6 +18,7 @@ from portal.extensions import db
 from portal.models import (
     Address,
     Declaration,
+    Mandate,
     Municipality,
     MunicipalPolicy,
     Organisation,
@@ -243,11 +244,36 @@ def load_demo() -> DemoSummary:
         db.session.add(user)
         summary.users_added += 1
     db.session.flush()
+    _load_mandate(organisations)
     _load_permits(summary, municipalities["GM0344"], organisations[PERMIT_HOLDER_KVK])
     from portal.demo.region import load_demo_region
 
     summary.declarations_added += load_demo_region()
     return summary
+
+
+# The employer lets the demo staffing agency declare on its behalf (issue 18: mandates).
+MANDATE = ("90000013", "90000011")  # grantor (employer), holder (staffing agency)
+
+
+def _load_mandate(organisations: dict[str, Organisation]) -> None:
+    """The employer's mandate for the demo staffing agency, from a month ago, without an end."""
+    grantor_kvk, holder_kvk = MANDATE
+    grantor = organisations[grantor_kvk]
+    exists = db.session.execute(
+        select(Mandate.id).where(
+            Mandate.grantor_organisation_id == grantor.id, Mandate.grantee_kvk == holder_kvk
+        )
+    ).first()
+    if not exists:
+        db.session.add(
+            Mandate(
+                grantor_organisation_id=grantor.id,
+                grantee_kvk=holder_kvk,
+                start_on=clock.today() - timedelta(days=30),
+                granted_at=clock.now(),
+            )
+        )
 
 
 def _load_permits(summary: DemoSummary, utrecht: Municipality, holder: Organisation) -> None:

@@ -11,6 +11,7 @@ from portal.models.declaration import (
     ReferenceNumber,
 )
 from portal.models.flag import FLAG_STATUSES, OPEN_STATUSES, OUTCOMES, Flag, FlagEvent
+from portal.models.mandate import Mandate
 from portal.models.municipality import Municipality, MunicipalPolicy, Region
 from portal.models.organisation import Organisation
 from portal.models.outbox import OutboxMessage
@@ -49,6 +50,7 @@ __all__ = [
     "Flag",
     "FlagEvent",
     "IdempotencyRecord",
+    "Mandate",
     "MonthlyStatistic",
     "MunicipalPolicy",
     "Municipality",

@@ -61,7 +61,7 @@ from portal.models import (
 )
 from portal.notifications import alerts
 from portal.receipts import TEMPLATE_VERSION
-from portal.services import address_entries, audit
+from portal.services import address_entries, audit, mandates
 from portal.services.errors import Refused
 from portal.services.flags import evaluate_address, sync_flag
 from portal.services.municipalities import policy_for
@@ -378,6 +378,9 @@ def file_declaration(
         kvk = _optional_kvk(declared_for_kvk)
     except Refused as exc:
         problems += exc.problems
+    # On behalf of another organisation only under its mandate in force today (issue 18).
+    if (no_mandate := mandates.mandate_problem(user.organisation_id, kvk)) is not None:
+        problems.append(no_mandate)
     if problems:
         raise Refused(*problems)
     place = None
@@ -450,7 +453,11 @@ def amend_declaration(
     occupants_registered_brp: int | None = None,
     locale: str = "nl",
 ) -> FilingResult:
-    """File a successor with a new count from ``effective_date``."""
+    """File a successor with a new count from ``effective_date``.
+
+    A declaration made on behalf of another organisation is amended only under a mandate in
+    force today (a new count is a new statement for that organisation); its end is always
+    accepted (docs/mandates.md)."""
     current = _current(declaration)
     problems = amendment_problems(
         current.start_date,
@@ -460,6 +467,9 @@ def amend_declaration(
         clock.today(),
         occupants_registered_brp,
     )
+    no_mandate = mandates.mandate_problem(current.organisation_id, current.declared_for_kvk)
+    if no_mandate is not None:
+        problems.append(no_mandate)
     if problems:
         raise Refused(*problems)
     assert occupants is not None and effective_date is not None

@@ -25,6 +25,7 @@ from portal.models import (
     BatchUpload,
     Declaration,
     Flag,
+    Mandate,
     MonthlyStatistic,
     Municipality,
     MunicipalPolicy,
@@ -128,6 +129,9 @@ RULES: dict[type[Any], dict[str, Rule]] = {
     # Regions are managed by the operator; a municipality reaches its own region only through
     # ``region_of`` (regional insight), never by id.
     Region: {"system": ALL},
+    # The mandates an organisation granted; those it holds are read by KvK number through
+    # ``services.mandates.received`` (read-only, never by id).
+    Mandate: {"organisation": "grantor_organisation_id", "system": ALL},
     MonthlyStatistic: {"municipality": "municipality_id", "system": ALL},
 }
 

@@ -30,6 +30,7 @@ def register_blueprints(app: Flask) -> None:
         municipal_permits,
         org,
         org_batches,
+        org_mandates,
         org_permits,
         privacy,
         public,

@@ -10,6 +10,7 @@ import html
 import io
 import re
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -24,7 +25,7 @@ from portal.models import Address, Declaration, FlagEvent, Permit
 from portal.services.addresses import import_addresses
 from tests.api.conftest import body, headers
 from tests.conftest import login
-from tests.helpers import count
+from tests.helpers import count, grant_mandate
 from tests.web.test_inspector import declare
 
 _ERROR = re.compile(r'<p class="error" id="([^"]+)-error">(.*?)</p>', re.S)
@@ -71,8 +72,12 @@ def world(
     make_key: Callable[..., Any],
 ) -> dict[str, Any]:
     address = make_address("3511 AB", 12)
-    login(client, make_user("declarant"))
-    return {"address": address, "key": make_key()}
+    user = make_user("declarant")
+    login(client, user)
+    # The key's organisation may declare for 12345678 (the filing in all three uses it).
+    key = make_key(SimpleNamespace(id=user.organisation_id))
+    grant_mandate(app, "12345678", user.organisation_id)
+    return {"address": address, "key": key}
 
 
 # --- the address parts: the look-up form, the API's address, the CSV columns ---------------------

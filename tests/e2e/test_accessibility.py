@@ -137,6 +137,8 @@ ROLE_PAGES: dict[str, list[PathOf]] = {
         "/organisatie/medewerkers",
         "/organisatie/medewerkers/uitnodigen",
         "/organisatie/api-sleutels",
+        "/organisatie/machtigingen",
+        "/organisatie/machtigingen/nieuw",
     ],
     "housing_provider": ["/organisatie/vergunningen", _renew],
     "inspector": [
@@ -247,6 +249,7 @@ FORMS_WITH_ERRORS: list[tuple[str | None, PathOf]] = [
     ("declarant", _end),
     ("declarant", "/organisatie/meldingen/bulk"),
     ("org_admin", "/organisatie/medewerkers/uitnodigen"),
+    ("org_admin", "/organisatie/machtigingen/nieuw"),
     ("housing_provider", _renew),
     ("municipal_admin", "/gemeente/vergunningen/nieuw"),
     ("municipal_admin", "/gemeente/gebruikers/uitnodigen"),

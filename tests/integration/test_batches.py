@@ -24,6 +24,7 @@ from portal.models import AuditEvent, Batch, Declaration, Flag, Receipt
 from portal.services import batches
 from portal.services.errors import Refused
 from tests.batch_support import HEADER, excel_csv, row, seed_register
+from tests.helpers import grant_mandate
 
 
 def _count(model: type, *where: Any) -> int:
@@ -284,6 +285,7 @@ def test_same_reason_codes_as_the_form_and_the_api(
 
 def test_check_items_files_valid_api_rows(ctx: Flask, org_user: Any, municipality: Any) -> None:
     ids = seed_register(ctx, 2, municipality.id)
+    grant_mandate(ctx, "12345678", org_user.organisation_id)
     start = clock.today().isoformat()
     items: list[object] = [
         {

@@ -31,6 +31,7 @@ from portal.extensions import db
 from portal.models import Receipt
 from portal.services import batches, declarations
 from tests.batch_support import excel_csv, row, seed_register
+from tests.helpers import grant_mandate
 
 CODE = "ABCD-EFGH-JKMN"
 BATCH_CODE = "PQRS-TVWX-YZ23"
@@ -44,6 +45,7 @@ def test_a_batch_row_and_a_single_filing_store_byte_identical_snapshots(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     user = make_user("declarant")
+    grant_mandate(ctx, "12345678", user.organisation_id)
     (address_id,) = seed_register(ctx, 1, make_municipality().id, floor_area=100)
     moment = clock.now()
     today = clock.today()

@@ -29,6 +29,7 @@ from portal.extensions import db
 from portal.models import (
     Address,
     Flag,
+    Mandate,
     Municipality,
     MunicipalPolicy,
     Organisation,
@@ -291,6 +292,12 @@ def build_world(app: Flask) -> World:
             )
         ).scalar_one()
         message = db.session.execute(select(OutboxMessage).limit(1)).scalar_one()
+        # B lets a third organisation (not A) declare on its behalf: A must not reach it.
+        b_mandate = Mandate(
+            grantor_organisation_id=org_b.id, grantee_kvk="90000033", start_on=today
+        )
+        db.session.add(b_mandate)
+        db.session.commit()
         ids.update(
             {
                 "org_a": org_a.id,
@@ -320,6 +327,7 @@ def build_world(app: Flask) -> World:
                 "a_flag": flag_a.id,
                 "b_flag": flag_b.id,
                 "outbox_message": message.id,
+                "b_mandate": b_mandate.id,
             }
         )
         for name, user in users.items():
