@@ -76,7 +76,7 @@ def provider() -> str:
     return _page("provider")
 
 
-@bp.get("/toezicht")
+@bp.get("/inspectie")
 def inspector() -> str:
     return _page("inspector")
 

@@ -33,7 +33,7 @@ PUBLIC_PAGES = [
     "/hulp/",
     "/hulp/melden",
     "/hulp/woningaanbieder",
-    "/hulp/toezicht",
+    "/hulp/inspectie",
     "/hulp/gemeente",
 ]
 

@@ -27,6 +27,7 @@ FORBIDDEN: list[tuple[str, str]] = [
     (r"\bbesluitnummer", 'one term for the decision: "kenmerk van het besluit"'),
     (r"\btyp de datum als\b", "a date picker is not typed as text"),
     (r"\bpeel en maas\b", "a municipality is no source of a national default"),
+    (r"\btoezichthouder", 'one term for the role: "inspecteur" (docs/glossary.md)'),
 ]
 # The same mistakes in the English msgids.
 FORBIDDEN_ENGLISH: list[tuple[str, str]] = [
@@ -106,6 +107,7 @@ def test_no_known_mistake_in_english(pattern: str, why: str) -> None:
         ("Besluitnummer:", FORBIDDEN[4][0]),
         ("Typ de datum als dag-maand-jaar", FORBIDDEN[5][0]),
         ("3 dagen (meldtermijn van Peel en Maas)", FORBIDDEN[6][0]),
+        ("Kies een toezichthouder van uw eigen gemeente.", FORBIDDEN[7][0]),
     ],
 )
 def test_each_pattern_catches_its_mistake(text: str, pattern: str) -> None:
@@ -114,3 +116,14 @@ def test_each_pattern_catches_its_mistake(text: str, pattern: str) -> None:
 
 def test_the_register_pattern_leaves_other_words_alone() -> None:
     assert offenders({"x": "Uw gemeente heeft al een vergunning; u hebt"}, FORBIDDEN[0][0]) == []
+
+
+def test_plurals_that_differ_in_dutch_are_plural() -> None:
+    """Each plural msgstr[1] of these differs from msgstr[0] ("gebeurtenis" was used for both)."""
+    with PO.open("rb") as handle:
+        catalog = read_po(handle)
+    for singular in ("%(num)s event", "%(count)s event"):
+        entry = catalog[singular]
+        assert entry is not None, singular
+        one, many = entry.string
+        assert (one.split()[-1], many.split()[-1]) == ("gebeurtenis", "gebeurtenissen"), singular

@@ -23,7 +23,7 @@ PAGES = {
         "Help for declaring (employers and staffing agencies)",
     ),
     "/hulp/woningaanbieder": ("Hulp voor huisvesters", "Help for housing providers"),
-    "/hulp/toezicht": ("Hulp voor toezichthouders", "Help for inspectors"),
+    "/hulp/inspectie": ("Hulp voor inspecteurs", "Help for inspectors"),
     "/hulp/gemeente": (
         "Hulp voor beheerders van de gemeente",
         "Help for municipal administrators",
@@ -82,7 +82,7 @@ def test_the_figures_come_from_the_settings(
 
 
 def test_the_footer_links_to_the_index_for_visitors(client: FlaskClient) -> None:
-    for path in ("/", "/inloggen", "/toegankelijkheid", "/hulp/toezicht", "/bestaat-niet"):
+    for path in ("/", "/inloggen", "/toegankelijkheid", "/hulp/inspectie", "/bestaat-niet"):
         footer = _footer(client.get(path).get_data(as_text=True))
         assert '<a href="/hulp/">Hulp</a>' in footer, path
     english = _footer(client.get("/?lang=en").get_data(as_text=True))
@@ -105,7 +105,7 @@ def test_the_footer_links_to_the_index_for_visitors(client: FlaskClient) -> None
             ["/organisatie/", "/organisatie/vergunningen"],
             "/hulp/woningaanbieder",
         ),
-        ("inspector", None, ["/inspectie/", "/inspectie/signalen"], "/hulp/toezicht"),
+        ("inspector", None, ["/inspectie/", "/inspectie/signalen"], "/hulp/inspectie"),
         ("municipal_admin", None, ["/gemeente/", "/gemeente/beleid"], "/hulp/gemeente"),
         ("system_admin", None, ["/beheer/"], "/hulp/"),
     ],
