@@ -17,7 +17,9 @@ def fail(exc: Refused) -> None:
     db.session.rollback()
     for problem in exc.problems:
         detail = f" ({problem.detail})" if problem.detail else ""
-        click.echo(f"error: {problem.field}: {message(problem.code)}{detail}", err=True)
+        click.echo(
+            f"error: {problem.field}: {message(problem.code, problem.detail)}{detail}", err=True
+        )
     sys.exit(1)
 
 
@@ -29,6 +31,8 @@ def print_report(report: ImportReport, max_lines: int = 200) -> None:
     )
     for rejected in report.rejected[:max_lines]:
         detail = f" ({rejected.detail})" if rejected.detail else ""
-        click.echo(f"line {rejected.line}: {message(rejected.code)}{detail}", err=True)
+        click.echo(
+            f"line {rejected.line}: {message(rejected.code, rejected.detail)}{detail}", err=True
+        )
     if len(report.rejected) > max_lines:
         click.echo(f"… and {len(report.rejected) - max_lines} more rejected lines", err=True)

@@ -37,7 +37,7 @@ def print_permit_report(report: ImportReport) -> None:
             column = getattr(rejected, "column", "")
             where = f"line {rejected.line}" + (f", column {column}" if column else "")
             detail = f" ({rejected.detail})" if rejected.detail else ""
-            click.echo(f"{where}: {message(rejected.code)}{detail}", err=True)
+            click.echo(f"{where}: {message(rejected.code, rejected.detail)}{detail}", err=True)
         return
     click.echo(
         f"inserted {report.inserted}, updated {report.updated}, unchanged {report.unchanged}"

@@ -509,3 +509,16 @@ def test_import_leaves_a_revoked_permit_alone(place: dict) -> None:
     )
     assert (report.unchanged, report.rejected) == (1, [])
     assert db.session.execute(select(Permit.status)).scalar_one() == "revoked"
+
+
+def test_the_import_command_names_a_day_that_does_not_exist(
+    place: dict, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from portal.cli.permits import print_permit_report
+
+    utrecht = db.session.get(Municipality, place["utrecht"].id)
+    data = _csv("2026/9;3511 AB;12;;;;omzettingsvergunning;8;31-02-2026;")
+    report = permit_register.import_permits(utrecht, data, None)
+    db.session.rollback()
+    print_permit_report(report)
+    assert "line 2, column geldig_van: 31 februari 2026 bestaat niet." in capsys.readouterr().err
