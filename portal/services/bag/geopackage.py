@@ -54,14 +54,18 @@ def rows(path: Path) -> Iterator[dict[str, str | None]]:
         for name, aliases in COLUMNS.items():
             for alias in aliases:
                 if alias in present:
-                    chosen[name] = present[alias]
+                    # Our own spelling (SQLite names are case-insensitive): every name in the
+                    # query below comes from COLUMNS, none from the file.
+                    chosen[name] = alias
                     break
         missing = [name for name in REQUIRED if name not in chosen]
         if missing:
             raise MissingColumns(", ".join(COLUMNS[name][0] for name in missing))
         names = list(chosen)
         select = ", ".join(f'"{chosen[name]}"' for name in names)
-        cursor = connection.execute(f'SELECT {select} FROM "{TABLE}"')  # noqa: S608 (names from PRAGMA)
+        # Every name comes from COLUMNS (see above), none from the file.
+        query = f'SELECT {select} FROM "{TABLE}"'  # noqa: S608  # nosec B608
+        cursor = connection.execute(query)
         while batch := cursor.fetchmany(10_000):
             for values in batch:
                 yield {
