@@ -332,3 +332,11 @@ def test_another_organisations_mandate_cannot_be_revoked(app: Flask, parties: Pa
     assert agency_admin.get(f"/organisatie/machtigingen/{mandate.id}/intrekken").status_code == 404
     assert agency_admin.post(f"/organisatie/machtigingen/{mandate.id}/intrekken").status_code == 404
     assert _mandate(app).revoked_at is None
+
+
+def test_the_declarant_help_explains_mandates(client: FlaskClient) -> None:
+    english = client.get("/hulp/melden?lang=en").get_data(as_text=True)
+    assert "Declaring on behalf of an employer: mandates" in english
+    assert 'href="/organisatie/machtigingen"' in english
+    dutch = client.get("/hulp/melden?lang=nl").get_data(as_text=True)
+    assert "Melden namens een werkgever: machtigingen" in dutch
