@@ -444,6 +444,21 @@ MESSAGES = {
 }
 
 
+    "staff_login.no_email": _l(
+        "Your municipality's login did not send your email address, so you are not logged in."
+    ),
+    "staff_login.one_factor": _l(
+        "Your municipality's login did not use a second step (such as an app or a code), so "
+        "you are not logged in. Log in with your password and authenticator app instead."
+    ),
+    "staff_login.unknown": _l(
+        "There is no account of this municipality with your email address in the portal. Ask "
+        "your municipal administrator to invite you."
+    ),
+    "staff_login.other_person": _l(
+        "Your municipality's login names another person than the one this account was first "
+        "used by, so you are not logged in. Contact your municipal administrator."
+    ),
 def message(code: str, detail: object = None, **params: object) -> str:
     """The translated text for ``code`` (the code itself if it is unknown).
 

@@ -69,10 +69,11 @@ def init_web(app: Flask) -> None:
     _init_headers(app)
     _init_input_guard(app)
 
-    from portal.services import eherkenning
+    from portal.services import eherkenning, staff_oidc
     from portal.views import register_blueprints
 
     eherkenning.init_app(app)
+    staff_oidc.init_app(app)
     register_blueprints(app)
 
 

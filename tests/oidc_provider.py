@@ -25,7 +25,16 @@ CLIENT_SECRET = "test-client-secret-0123456789abcdef"
 KVK = "urn:etoegang:core:LegalSubjectID"
 ACTING = "urn:etoegang:core:ActingSubjectID"
 LOA = "urn:etoegang:core:LevelOfAssurance"
-CLAIMS = [KVK, ACTING, LOA, "urn:etoegang:1.9:ServiceRestriction:Vestigingsnr", "name"]
+# The eHerkenning claims, and what a municipality's own provider sends for its staff.
+CLAIMS = [
+    KVK,
+    ACTING,
+    LOA,
+    "urn:etoegang:1.9:ServiceRestriction:Vestigingsnr",
+    "name",
+    "email",
+    "amr",
+]
 EH3 = "urn:etoegang:core:assurance-class:loa3"
 EH2 = "urn:etoegang:core:assurance-class:loa2"
 
@@ -72,8 +81,11 @@ class Provider:
     """oidc-provider as a child process; ``restart`` with another key rotates the keys. The
     portal at ``portal_base`` is its one client."""
 
-    def __init__(self, workdir: Path, portal_base: str = BASE) -> None:
+    def __init__(
+        self, workdir: Path, portal_base: str = BASE, also_back_to: tuple[str, ...] = ()
+    ) -> None:
         self.portal_base = portal_base
+        self.also_back_to = also_back_to
         self.port = _free_port()
         self.issuer = f"http://127.0.0.1:{self.port}"
         self.config = workdir / "provider.json"
@@ -93,7 +105,10 @@ class Provider:
                         {
                             "client_id": CLIENT_ID,
                             "client_secret": CLIENT_SECRET,
-                            "redirect_uris": [f"{self.portal_base}/inloggen/eherkenning/terug"],
+                            "redirect_uris": [
+                                f"{self.portal_base}/inloggen/eherkenning/terug",
+                                *(self.portal_base + path for path in self.also_back_to),
+                            ],
                             "grant_types": ["authorization_code"],
                             "response_types": ["code"],
                         }

@@ -145,11 +145,15 @@ class RecoveryCode(db.Model):
 
 
 class ExternalIdentity(db.Model):
-    """A person proven by an eHerkenning broker, bound to a user: the broker (``issuer``) and its
-    pseudonym of the person (the acting subject). Logins are matched on this pair, not on email."""
+    """A person proven by an eHerkenning broker, bound to a user: the broker (``issuer``), its
+    pseudonym of the person (the acting subject) and the company they act for (one person may act
+    for several). Logins are matched on these, not on email. Municipal staff who log in through
+    their municipality's provider are bound the same way, without a KvK number."""
 
     __tablename__ = "external_identities"
-    __table_args__ = (UniqueConstraint("issuer", "subject", name="uq_external_identities_subject"),)
+    __table_args__ = (
+        UniqueConstraint("issuer", "subject", "kvk_number", name="uq_external_identities_subject"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     issuer: Mapped[str] = mapped_column(String(255))

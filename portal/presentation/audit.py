@@ -26,6 +26,8 @@ ACTION_LABELS = {
     "eherkenning.refused": _l("eHerkenning login refused"),
     "eherkenning.register": _l("Registered with eHerkenning"),
     "eherkenning.takeover": _l("Organisation taken over with eHerkenning"),
+    "staff_login.oidc": _l("Logged in through the municipality"),
+    "staff_login.refused": _l("Login through the municipality refused"),
     "verify_email": _l("Email address confirmed"),
     "password_reset_requested": _l("Password reset asked"),
     "password_reset": _l("Password reset"),

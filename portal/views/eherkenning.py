@@ -11,7 +11,7 @@ from portal.domain.eherkenning import LEVEL_LABELS
 from portal.forms import apply_refusal
 from portal.forms.account import EherkenningRegistrationForm
 from portal.messages import message
-from portal.services import eherkenning
+from portal.services import eherkenning, staff_oidc
 from portal.services.errors import Refused
 from portal.services.sessions import mark_second_factor, start_session
 from portal.settings import signup_mode
@@ -114,4 +114,39 @@ def _offered() -> dict[str, object]:
     return {
         "eherkenning_enabled": eherkenning.enabled(),
         "signup_open": signup_mode(current_app.config) == "open",
+        "staff_providers": staff_oidc.offered,
     }
+
+
+# --- municipal staff through their municipality's own provider ---------------------------------
+
+
+def _staff_provider(code: str) -> None:
+    if code not in staff_oidc.providers():
+        abort(404)
+
+
+@bp.route("/inloggen/gemeente/<code>")
+def staff_start(code: str) -> object:
+    _staff_provider(code)
+    return staff_oidc.start(code)
+
+
+@bp.route("/inloggen/gemeente/<code>/terug")
+def staff_callback(code: str) -> object:
+    _staff_provider(code)
+    with commit_point(keep_refused=True) as outcome:
+        user = staff_oidc.finish(code)
+        _log_in(user)
+    if outcome.refused:
+        problem = outcome.refused.problems[0]
+        status = 400 if problem.code.startswith("eherkenning.") else 403
+        page = render_template(
+            "account/eherkenning_refused.html",
+            title=_("Logging in through your municipality did not succeed"),
+            text=message(problem.code),
+        )
+        return page, status
+    login_user(user)
+    flash(_("You are logged in through your municipality."), "success")
+    return redirect(url_for("public.home"))

@@ -72,6 +72,10 @@ ROUTES: dict[str, Route] = {
     "eherkenning.start": Route("public", note="404 without a broker"),
     "eherkenning.callback": Route("public", note="404 without a broker"),
     "eherkenning.register": Route("public", note="404 without a broker"),
+    "eherkenning.staff_start": Route("public", {"code": "=GM0344"}, note="404 without a provider"),
+    "eherkenning.staff_callback": Route(
+        "public", {"code": "=GM0344"}, note="404 without a provider"
+    ),
     "account.resend_verification": Route("public"),
     "account.forgot_password": Route("public"),
     "account.verify": Route("public", {"token": "=not-a-real-token"}),

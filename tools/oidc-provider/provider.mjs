@@ -12,7 +12,11 @@ import Provider from 'oidc-provider';
 
 const config = JSON.parse(readFileSync(process.env.OIDC_PROVIDER_CONFIG, 'utf8'));
 
+// The claims typed at each login, by subject: the account id is the subject, as at a real provider.
+const accounts = new Map();
+
 function claimsOf(accountId) {
+  if (accounts.has(accountId)) return accounts.get(accountId);
   try {
     const claims = JSON.parse(accountId);
     return claims && typeof claims === 'object' ? claims : { sub: accountId };
@@ -47,6 +51,26 @@ const provider = new Provider(config.issuer, {
   },
 });
 provider.proxy = false;
+
+// The development login form, finished here: the account is the typed claims' "sub", and the
+// login's amr (e.g. ["pwd", "mfa"]: how the person logged in) comes from the typed claims, as a
+// real provider's would (the library's own form records only the account).
+provider.use(async (ctx, next) => {
+  if (ctx.method !== 'POST' || !/^\/interaction\/[^/]+$/.test(ctx.path)) {
+    await next();
+    return;
+  }
+  const chunks = [];
+  for await (const chunk of ctx.req) chunks.push(chunk);
+  const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  const claims = claimsOf(form.get('login') || '');
+  const accountId = String(claims.sub || form.get('login') || '');
+  accounts.set(accountId, claims);
+  const { amr } = claims;
+  const login = { accountId, ...(Array.isArray(amr) ? { amr } : {}) };
+  await provider.interactionFinished(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
+  ctx.respond = false;
+});
 
 const server = provider.listen(config.port, '127.0.0.1', () => {
   console.log(`oidc-provider listening on ${config.issuer}`);

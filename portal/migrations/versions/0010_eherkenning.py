@@ -40,7 +40,7 @@ def upgrade():
         sa.ForeignKeyConstraint(['user_id'], ['users.id'],
                                 name=op.f('fk_external_identities_user_id_users')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_external_identities')),
-        sa.UniqueConstraint('issuer', 'subject', name='uq_external_identities_subject'),
+        sa.UniqueConstraint('issuer', 'subject', 'kvk_number', name='uq_external_identities_subject'),
     )
     with op.batch_alter_table('external_identities', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_external_identities_user_id'), ['user_id'],
