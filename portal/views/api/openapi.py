@@ -263,7 +263,12 @@ SCHEMAS: dict[str, Any] = {
             "latest_reference": {"type": "string"},
             "supersedes": STRING_OR_NULL,
             "organisation_kvk": {"type": "string"},
-            "declared_for_kvk": STRING_OR_NULL,
+            "declared_for_kvk": {
+                **STRING_OR_NULL,
+                "description": "The KvK number of the employer declared for; only under a "
+                "mandate that employer granted and that is in force on the filing day "
+                "(otherwise 422 declared_for.no_mandate).",
+            },
             "municipality": {"type": "string"},
             "address": _ref("Address"),
             "occupants": {"type": "integer"},
@@ -293,7 +298,12 @@ SCHEMAS: dict[str, Any] = {
                 "type": "boolean",
                 "description": "Rental and employment contract are separate documents.",
             },
-            "declared_for_kvk": STRING_OR_NULL,
+            "declared_for_kvk": {
+                **STRING_OR_NULL,
+                "description": "The KvK number of the employer declared for; only under a "
+                "mandate that employer granted and that is in force on the filing day "
+                "(otherwise 422 declared_for.no_mandate).",
+            },
         },
     },
     "Amendment": {
