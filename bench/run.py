@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PORTAL_MAIL_ECHO", "0")  # the alert emails of new flags stay in the outbox
 
 from bench import bag_import, generate, loadgen, national  # noqa: E402
+from bench import search as search_bench  # noqa: E402
 from bench.baselines import SCRATCH_TABLE  # noqa: E402
 
 GUNICORN = [
@@ -628,7 +629,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sqlite", type=Path, default=Path("/tmp/bench.sqlite3"))  # noqa: S108
     parser.add_argument("--skip-generate", action="store_true")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
-    parser.add_argument("--only", default="P1,P3,P4,P5,P7,P9,P10,R1")
+    parser.add_argument("--only", default="P1,P3,P4,P5,P7,P9,P10,R1,S1")
     args = parser.parse_args(argv)
     quick = args.quick
     only = set(args.only.split(","))
@@ -669,7 +670,7 @@ def main(argv: list[str] | None = None) -> int:
                         f"COPY of the same rows {copy_s:.1f} s", loader / copy_s, "≤ 10",
                         loader / copy_s <= 10))  # fmt: skip
 
-    if only & {"P1", "P3", "P4", "P5", "P7", "R1"}:
+    if only & {"P1", "P3", "P4", "P5", "P7", "R1", "S1"}:
         prep = prepare(url)
         low, high = prep["address_range"]
         base_env = {
@@ -797,6 +798,22 @@ def main(argv: list[str] | None = None) -> int:
                             f"raw SELECT of their monthly rows {r1['raw_ms']:.1f} ms",
                             r1["page_ms"] / max(r1["raw_ms"], 0.001), "page < 1,000 ms",
                             r1["page_ms"] < 1000))  # fmt: skip
+
+    if "S1" in only:
+        with attempt("S1", rows, results):
+            print("== S1 inspector search", flush=True)
+            s1 = search_bench.measure(
+                prep["app"], raw_url, prep["municipality_id"], 3 if quick else 20
+            )
+            results["S1"] = s1
+            print(json.dumps(s1, indent=1), flush=True)
+            rows.append(row("S1", f"search box (/inspectie/zoeken), {s1['queries']} kinds of "
+                            f"query, {s1['municipality_addresses']:,} addresses: p95 "
+                            f"{s1['p95_ms']:.0f} ms (median {s1['median_ms']:.1f}, slowest "
+                            f"{s1['max_ms']:.0f}), view in process",
+                            f"raw street-prefix SELECT {s1['raw_prefix_ms']:.2f} ms",
+                            s1["p95_ms"] / max(s1["raw_prefix_ms"], 0.001), "p95 < 200 ms",
+                            s1["p95_ms"] < 200))  # fmt: skip
 
     if "P5" in only:
         with attempt("P5", rows, results):

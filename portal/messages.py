@@ -107,6 +107,12 @@ MESSAGES = {
     "kvk.taken": _l(
         "An organisation with this KvK number already exists. Ask its administrator to invite you."
     ),
+    # contact details (services.organisation_profile; issue 20)
+    "phone.format": _l(
+        "Enter a phone number of 10 digits starting with 0, for example 030 123 4567, or an "
+        "international number starting with + or 00, for example +31 30 123 4567."
+    ),
+    "phone.not_admin": _l("Only an administrator of the organisation can change its phone number."),
     # mandates (services.mandates; issue 18)
     "declared_for.no_mandate": _l(
         "You have no mandate in force today to declare for the organisation with this KvK "

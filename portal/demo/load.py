@@ -245,6 +245,8 @@ def load_demo() -> DemoSummary:
         summary.users_added += 1
     db.session.flush()
     _load_mandate(organisations)
+    _load_contact_phones(organisations)
+    summary.declarations_added += _load_shared_address()
     _load_permits(summary, municipalities["GM0344"], organisations[PERMIT_HOLDER_KVK])
     from portal.demo.region import load_demo_region
 
@@ -323,6 +325,51 @@ def _load_permits(summary: DemoSummary, utrecht: Municipality, holder: Organisat
                     address_id=address.id,
                 )
                 summary.declarations_added += 1
+
+
+# Phone numbers the inspectors see on the address page (issue 20); an organisation admin sets
+# its own on /organisatie/contactgegevens. The Westland agency gives none.
+PHONES = {"90000011": "030 123 4567", "90000013": "+31 174 123 456", "90000014": "077 123 4567"}
+# Oudegracht 13, Utrecht (53 m², so at most 4 people at 12 m² each): the staffing agency and the
+# second agency each house people there — the address the Utrecht inspector finds by searching
+# "oudegr 13", with both organisations, their counts and contacts on its page.
+SHARED_ADDRESS = "0344200000000556"
+SHARED_DECLARANTS = (
+    ("declarant@flexwerk.demo.meldportaal.nl", 4),
+    ("beheer@westlandpersoneel.demo.meldportaal.nl", 3),
+)
+
+
+def _load_contact_phones(organisations: dict[str, Organisation]) -> None:
+    for kvk, phone in PHONES.items():
+        if not organisations[kvk].phone:
+            organisations[kvk].phone = phone
+
+
+def _load_shared_address() -> int:
+    """The two agencies' declarations at Oudegracht 13 (once each); returns how many were filed."""
+    from portal.services.declarations import file_declaration
+
+    address = db.session.execute(
+        select(Address).where(Address.nummeraanduiding_id == SHARED_ADDRESS)
+    ).scalar_one()
+    filed = 0
+    for email, occupants in SHARED_DECLARANTS:
+        user = db.session.execute(select(User).where(User.email == email)).scalar_one()
+        declared = db.session.execute(
+            select(Declaration.id).where(
+                Declaration.address_id == address.id,
+                Declaration.organisation_id == user.organisation_id,
+            )
+        ).first()
+        if not declared:
+            file_declaration(
+                user,
+                DeclarationInput(occupants, clock.today(), separate_contracts=True),
+                address_id=address.id,
+            )
+            filed += 1
+    return filed
 
 
 def _enrol_demo_totp(user: User) -> None:

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import clock
 from portal.domain import address as address_rules
+from portal.domain import search as search_rules
 from portal.extensions import db
 from portal.models.municipality import Municipality
 from portal.models.types import UTCDateTime
 
 # The rows the one-row-per-unregistered-address key covers (a retired row keeps its key free).
 UNREGISTERED_LIVE = "verified = false AND retired_at IS NULL"
+
+
+def _street_key_default(context: Any) -> str:
+    """The column default of ``street_key`` for a Core or ORM insert that gives no key."""
+    return search_rules.street_key(context.get_current_parameters().get("street") or "")
 
 
 class Address(db.Model):
@@ -28,6 +35,16 @@ class Address(db.Model):
     __table_args__ = (
         Index("ix_addresses_postcode_number", "postcode", "house_number"),
         Index("ix_addresses_municipality_postcode", "municipality_id", "postcode"),
+        # The inspectors' search box: a street prefix within the municipality (issue 20). The
+        # pattern operator class lets PostgreSQL use it for ``LIKE 'prefix%'`` whatever the
+        # database's collation; SQLite's binary order serves the range scan of services.search.
+        Index(
+            "ix_addresses_municipality_street_key",
+            "municipality_id",
+            "street_key",
+            "house_number",
+            postgresql_ops={"street_key": "varchar_pattern_ops"},
+        ),
         # One row per unregistered address, however many organisations enter it at once: a
         # hand entry inserts with ON CONFLICT DO NOTHING on this key and reads the row back
         # (services.declarations.resolve_manual_address).
@@ -56,6 +73,11 @@ class Address(db.Model):
     # BAG verblijfsobject (16 digits, type 01) — the unit the floor area belongs to.
     verblijfsobject_id: Mapped[str | None] = mapped_column(String(16), index=True)
     street: Mapped[str] = mapped_column(String(120))
+    # ``domain.search.street_key(street)``: lower case, no accents, "St." written out. Set on
+    # every insert and street change (the default and ``_set_street_key`` below, the imports).
+    street_key: Mapped[str] = mapped_column(
+        String(120), default=_street_key_default, server_default=""
+    )
     house_number: Mapped[int] = mapped_column(Integer)
     house_letter: Mapped[str] = mapped_column(String(1), default="")
     house_number_addition: Mapped[str] = mapped_column(String(4), default="")
@@ -91,6 +113,12 @@ class Address(db.Model):
     @property
     def one_line(self) -> str:
         return address_rules.one_line(self.street, self.number_label, self.postcode, self.town)
+
+
+@event.listens_for(Address.street, "set", propagate=True)
+def _set_street_key(target: Address, value: str | None, _old: Any, _initiator: Any) -> None:
+    """An ORM change of the street changes its search key with it."""
+    target.street_key = search_rules.street_key(value or "")
 
 
 # The decision state of an entry: ``accepted`` (the address holds its values: the first entry,

@@ -32,6 +32,9 @@ class Organisation(db.Model):
     is_housing_provider: Mapped[bool] = mapped_column(Boolean, default=False)
     snf_number: Mapped[str] = mapped_column(String(20), default="")
     contact_email: Mapped[str] = mapped_column(String(254))
+    # The phone number inspectors may call (issue 20), set by an organisation admin; "" = none
+    # (checked by portal.domain.phones).
+    phone: Mapped[str] = mapped_column(String(30), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     # Proven through eHerkenning (services.eherkenning): when, and at which level. None: the
     # organisation was claimed with a password sign-up, not proven.

@@ -49,6 +49,7 @@ ACTION_LABELS = {
     "apikey.revoke": _l("API key revoked"),
     "mandate.grant": _l("Mandate granted"),
     "mandate.revoke": _l("Mandate revoked"),
+    "organisation.phone": _l("Phone number changed"),
     "address.conflict": _l("Address entered with other details"),
     "address.decision": _l("Address conflict decided"),
     "declaration.new": _l("Declaration filed"),

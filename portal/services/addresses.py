@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from sqlalchemy import bindparam, insert, select, update
@@ -28,6 +29,7 @@ from portal.domain.address import (
 )
 from portal.domain.errors import InvalidValue, Problem
 from portal.domain.identifiers import normalise_municipality_code
+from portal.domain.search import street_key
 from portal.extensions import db
 from portal.models import Address, Municipality
 from portal.services.imports import CsvTable, ImportReport, RejectedLine, Source, read_csv
@@ -218,6 +220,9 @@ class _Duplicates:
         self.addresses[key] = line
 
 
+_street_key = lru_cache(maxsize=65_536)(street_key)
+
+
 class _Writer:
     """Inserts and updates of address rows, written with one statement per ``BATCH_SIZE``."""
 
@@ -239,7 +244,10 @@ class _Writer:
         if known is None:
             row = dict(zip(_FIELDS, values, strict=True))
             row.update(
-                nummeraanduiding_id=nummeraanduiding, created_at=self.now, updated_at=self.now
+                nummeraanduiding_id=nummeraanduiding,
+                street_key=_street_key(row["street"]),
+                created_at=self.now,
+                updated_at=self.now,
             )
             self.inserts.append(row)
             self.report.inserted += 1
@@ -247,7 +255,7 @@ class _Writer:
             self.report.unchanged += 1
         else:
             row = dict(zip(_FIELDS, values, strict=True))
-            row.update(row_id=known[0], updated_at=self.now)
+            row.update(row_id=known[0], street_key=_street_key(row["street"]), updated_at=self.now)
             self.updates.append(row)
             self.report.updated += 1
         if len(self.inserts) >= BATCH_SIZE or len(self.updates) >= BATCH_SIZE:

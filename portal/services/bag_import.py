@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from time import perf_counter
 from typing import Any
@@ -42,6 +43,7 @@ from sqlalchemy import (
 from portal import clock
 from portal.domain import bag
 from portal.domain.identifiers import normalise_municipality_code
+from portal.domain.search import street_key
 from portal.extensions import db
 from portal.models import Address, Municipality
 from portal.services import reevaluation
@@ -65,7 +67,8 @@ FIELDS = (
     "bag_status",
     "verified",
 )
-COLUMNS = ("nummeraanduiding_id", *FIELDS)
+# ``street_key`` (domain.search) is derived from ``street``: written, never compared.
+COLUMNS = ("nummeraanduiding_id", *FIELDS, "street_key")
 _MAX = {"street": 120, "town": 80, "house_number_addition": 4, "house_letter": 1}
 
 Progress = Callable[[str], None]
@@ -389,6 +392,7 @@ def _staging_table() -> Table:
         Column("nummeraanduiding_id", String(16), primary_key=True),
         Column("verblijfsobject_id", String(16)),
         Column("street", String(120)),
+        Column("street_key", String(120)),
         Column("house_number", Integer),
         Column("house_letter", String(1)),
         Column("house_number_addition", String(4)),
@@ -403,6 +407,9 @@ def _staging_table() -> Table:
     )
 
 
+_street_key = lru_cache(maxsize=65_536)(street_key)
+
+
 def upsert(rows: Iterable[tuple[Any, ...]], report: BagImportReport) -> list[int]:
     """Write the rows (``COLUMNS`` order) into the register; returns the ids of the addresses
     whose register data changed. Counts new, updated and unchanged rows into ``report``."""
@@ -410,7 +417,8 @@ def upsert(rows: Iterable[tuple[Any, ...]], report: BagImportReport) -> list[int
     staging = _staging_table()
     staging.drop(connection, checkfirst=True)
     staging.create(connection)
-    total = copy_rows(staging, COLUMNS, rows)
+    keyed = ((*row, _street_key(row[2])) for row in rows)  # row[2]: the street
+    total = copy_rows(staging, COLUMNS, keyed)
     addresses = Address.__table__
     differs = or_(*(addresses.c[name].is_distinct_from(staging.c[name]) for name in FIELDS))
     changed = list(
@@ -450,7 +458,7 @@ def upsert(rows: Iterable[tuple[Any, ...]], report: BagImportReport) -> list[int
     excluded = statement.excluded
     statement = statement.on_conflict_do_update(
         index_elements=[addresses.c.nummeraanduiding_id],
-        set_={name: excluded[name] for name in (*FIELDS, "updated_at")},
+        set_={name: excluded[name] for name in (*FIELDS, "street_key", "updated_at")},
         where=or_(*(addresses.c[name].is_distinct_from(excluded[name]) for name in FIELDS)),
     )
     connection.execute(statement)

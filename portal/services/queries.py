@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from flask import abort
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 
 from portal.extensions import db
 from portal.models import (
@@ -78,8 +78,23 @@ def _address_of_organisation(organisation_id: int | None) -> ColumnElement[bool]
 
 # model → {scope kind → column holding the tenant id, ALL, or a condition on the tenant id}
 Rule = str | Callable[[int | None], ColumnElement[bool]]
+
+
+def _organisation_declaring_in(municipality_id: int | None) -> ColumnElement[bool]:
+    """An organisation that filed a declaration at an address of the municipality: its name,
+    KvK number and contact details are for the municipality's inspectors (issue 20)."""
+    return exists().where(
+        Declaration.organisation_id == Organisation.id,
+        Declaration.municipality_id == municipality_id,
+    )
+
+
 RULES: dict[type[Any], dict[str, Rule]] = {
-    Organisation: {"organisation": "id", "system": ALL},
+    Organisation: {
+        "organisation": "id",
+        "municipality": _organisation_declaring_in,
+        "system": ALL,
+    },
     User: {"organisation": "organisation_id", "municipality": "municipality_id", "system": ALL},
     # The address register is reference data every declarant may look up, an unregistered address
     # is not; inspectors see their own municipality only.
@@ -149,16 +164,35 @@ def scope_of(user: Any) -> Scope:
     return NOTHING
 
 
+def condition(model: type[Any], scope: Scope) -> ColumnElement[bool]:
+    """The tenant filter for ``model`` under ``scope``, as a condition."""
+    rule = RULES.get(model, {}).get(scope.kind)
+    if rule is None:
+        return false()
+    if rule == ALL:
+        return true()
+    if callable(rule):
+        return rule(scope.tenant_id)
+    column: ColumnElement[bool] = getattr(model, rule) == scope.tenant_id
+    return column
+
+
 def restrict(stmt: Select[Any], model: type[Any], scope: Scope) -> Select[Any]:
     """Add the tenant filter for ``model`` under ``scope`` to ``stmt``."""
     rule = RULES.get(model, {}).get(scope.kind)
-    if rule is None:
-        return stmt.where(false())
     if rule == ALL:
         return stmt
-    if callable(rule):
-        return stmt.where(rule(scope.tenant_id))
-    return stmt.where(getattr(model, rule) == scope.tenant_id)
+    return stmt.where(condition(model, scope))
+
+
+def restrict_any(stmt: Select[Any], model: type[Any], scopes: list[Scope]) -> Select[Any]:
+    """Add a filter for ``model`` that lets through what any of ``scopes`` may see (a search
+    across a region: ``member_scopes``); no scopes, nothing."""
+    if not scopes:
+        return stmt.where(false())
+    if len(scopes) == 1:
+        return restrict(stmt, model, scopes[0])
+    return stmt.where(or_(*(condition(model, s) for s in scopes)))
 
 
 def scoped(model: type[M], scope: Scope) -> Select[tuple[M]]:
@@ -173,6 +207,42 @@ def get_scoped_or_404(model: type[M], ident: int, scope: Scope) -> M:
     if obj is None:
         abort(404)
     return obj
+
+
+def member_scopes(scope: Scope) -> list[tuple[Municipality, Scope]]:
+    """The other municipalities of a municipal user's region, each with the scope its own users
+    have: for a search across the region under a data-sharing agreement, which the caller checks
+    (``services.regions.agreement_in_force``). Empty without a region."""
+    found = region_of(scope)
+    if found is None:
+        return []
+    _region, members = found
+    return [(m, Scope("municipality", m.id)) for m in members if m.id != scope.tenant_id]
+
+
+def organisation_admins(organisation_ids: list[int], scope: Scope) -> dict[int, list[User]]:
+    """The active administrators of the organisations among ``organisation_ids`` that ``scope``
+    may see (a municipality: those that declared there), by organisation: whom an inspector may
+    contact about an address (issue 20)."""
+    if not organisation_ids:
+        return {}
+    visible = restrict(select(Organisation.id), Organisation, scope).where(
+        Organisation.id.in_(organisation_ids)
+    )
+    users = db.session.execute(
+        select(User)
+        .where(
+            User.organisation_id.in_(visible),
+            User.role == "org_admin",
+            User.active.is_(True),
+            User.removed_at.is_(None),
+        )
+        .order_by(User.email)
+    ).scalars()
+    found: dict[int, list[User]] = {}
+    for user in users:
+        found.setdefault(user.organisation_id or 0, []).append(user)
+    return found
 
 
 def municipalities_with_address_counts(scope: Scope) -> list[tuple[Municipality, int]]:

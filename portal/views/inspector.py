@@ -37,6 +37,7 @@ from portal.presentation import labels
 from portal.presentation.exports import excel_csv, flag_rows
 from portal.presentation.occupancy import occupancy_chart
 from portal.services import inspection
+from portal.services.address_overview import address_overview
 from portal.services.queries import get_scoped_or_404, scope_of, scoped
 from portal.views import refused_forms
 from portal.views.guards import gate
@@ -254,7 +255,7 @@ def addresses() -> str:
 
 @bp.get("/adressen/<int:address_id>")
 def address(address_id: int) -> str:
-    scope = scope_of(current_user)
-    item = get_scoped_or_404(Address, address_id, scope)
-    flags = inspection.flags_of_address(item, scope)
-    return render_template("inspector/address.html", address=item, flags=flags)
+    """Every address of the municipality, flagged or not (issue 20); 404 for another's."""
+    overview = address_overview(address_id, scope_of(current_user))
+    chart = occupancy_chart(overview.evaluation, clock.today())
+    return render_template("inspector/address.html", overview=overview, chart=chart)

@@ -86,6 +86,14 @@ def _dossier(server: Server) -> str:
     return f"/inspectie/adressen/{address}"
 
 
+def _shared_address(server: Server) -> str:
+    """Oudegracht 13 in Utrecht: two organisations declare there (portal/demo/load.py)."""
+    address = server.one(
+        "select id from addresses where nummeraanduiding_id = ?", ("0344200000000556",)
+    )
+    return f"/inspectie/adressen/{address}"
+
+
 def _renew(server: Server) -> str:
     org = _org_of(server, "housing_provider")
     permit = server.one(
@@ -139,6 +147,7 @@ ROLE_PAGES: dict[str, list[PathOf]] = {
         "/organisatie/api-sleutels",
         "/organisatie/machtigingen",
         "/organisatie/machtigingen/nieuw",
+        "/organisatie/contactgegevens",
     ],
     "housing_provider": ["/organisatie/vergunningen", _renew],
     "inspector": [
@@ -150,6 +159,11 @@ ROLE_PAGES: dict[str, list[PathOf]] = {
         _dossier,
         "/inspectie/meldingen-instellingen",
         "/inspectie/regio",
+        _shared_address,
+        "/inspectie/zoeken",
+        "/inspectie/zoeken?q=oudegr+13",
+        "/inspectie/zoeken?q=flexwerk",
+        "/inspectie/zoeken?q=zzzz",
     ],
     "municipal_admin": [
         "/gemeente/",
@@ -164,6 +178,8 @@ ROLE_PAGES: dict[str, list[PathOf]] = {
         "/gemeente/aanvragen",
         "/gemeente/gebruikers",
         "/gemeente/api-sleutels",
+        _shared_address,
+        "/inspectie/zoeken?q=3511AB",
     ],
     "system_admin": ["/beheer/", "/beheer/regios", "/beheer/gebruikers", "/beheer/uitgaande-mail"],
 }

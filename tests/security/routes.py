@@ -89,6 +89,7 @@ ROUTES: dict[str, Route] = {
     # --- organisation ---------------------------------------------------------------------------
     "org.dashboard": Route(ORG),
     "org.members": Route(ORG_ADMIN),
+    "org.contact_details": Route(ORG_ADMIN),
     "org.invite": Route(ORG_ADMIN),
     "org.remove_member": _f(ORG_ADMIN, user_id="colleague_b"),
     "org.apikeys": Route(ORG_ADMIN),
@@ -126,6 +127,7 @@ ROUTES: dict[str, Route] = {
     "inspector.dashboard": Route(INSPECTION),
     "inspector.addresses": Route(INSPECTION),
     "inspector.address": _f(INSPECTION, address_id="b_home"),
+    "inspector.search": Route(INSPECTION),
     "inspector.audit_log": Route(INSPECTION),
     "inspector.audit_log_export": Route(INSPECTION),
     "inspector.alert_settings": Route(INSPECTION),
