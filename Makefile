@@ -15,7 +15,7 @@ TEST_WORKERS ?= 2
 unexport PYTHONDONTWRITEBYTECODE
 PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
-.PHONY: oidc-provider run test check e2e lint typecheck security-check format bench drills drills-teeth ci install translations extract-messages serve
+.PHONY: oidc-provider run test check e2e lint typecheck security-check format bench drills drills-teeth ci install extract-messages
 
 ## Set up (first time: .venv, dependencies, Debian libraries when root), migrate, load the demo
 ## data and serve the portal at http://127.0.0.1:5000 — under gunicorn, as in production (Flask's
