@@ -10,11 +10,15 @@ a 409 (in flight) until a 201 (or its replay). Meanwhile a random worker gets SI
 T2) and the drill exits 1 when any criterion fails.
 
 What "its alert" is (portal/services/flags.py ``sync_flag``, portal/notifications/alerts.py
-``alert_flag``): every flag event of kind opened, reopened or escalated writes, in the filing's
-transaction, one outbox message of kind ``flag_alert`` to each recipient (the municipality's
-alert addresses of its policy in force, and each active inspector with immediate alerts), whose
-body links to ``/inspectie/signalen/<flag id>``. The drill's filings only add occupants, so
-every escalation alerts. So for each flag and each recipient: alert messages == alerting events.
+``alert_flags``): every flag event of kind opened, reopened or escalated is judged, in the
+filing's transaction, for each recipient (the municipality's alert addresses of its policy in
+force, and each active inspector with immediate alerts): an outbox message of kind
+``flag_alert`` whose body links to ``/inspectie/signalen/<flag id>``, or a line for the
+recipient's daily digest — at most one immediate alert per recipient and address per 24 hours
+unless the severity level rises or a new reason appears (docs/rules.md §1.9). A drill flag opens
+at twice its limit (2 people, limit 1: the highest level) and its escalations keep the level and
+the reason. So for each flag and each immediate recipient: exactly one alert, and one digest line
+when the flag escalated.
 
 A killed worker may leave an Idempotency-Key claim in flight (the claim is committed before the
 work, portal/services/idempotency.py); the next identical request takes it over once it is older
@@ -284,6 +288,20 @@ def database_checks(
         alerts = conn.execute(
             text("SELECT recipient, body_text FROM outbox_messages WHERE kind = 'flag_alert'")
         ).all()
+        held = Counter(
+            (flag_id, recipient)
+            for flag_id, recipient in conn.execute(
+                text("SELECT flag_id, recipient FROM alert_digest_lines")
+            ).all()
+        )
+        escalated = dict(
+            conn.execute(
+                text(
+                    "SELECT flag_id, count(*) FROM flag_events WHERE kind = 'escalated' "
+                    "GROUP BY flag_id"
+                )
+            ).all()
+        )
         audit_filings = one("SELECT count(*) FROM audit_events WHERE action = 'declaration.new'")
 
     # Idempotency: one finished record per key, each naming one declaration, no two the same.
@@ -306,7 +324,8 @@ def database_checks(
         and outcomes[r.key].reference != json.loads(r.response_body)["reference"]
     )
 
-    # Alerts: per flag and per immediate recipient, one message per alerting flag event.
+    # Alerts: per flag and per immediate recipient, one message (the opening) and one digest
+    # line when it escalated (docs/rules.md §1.9).
     per_flag_recipient: Counter[tuple[int, str]] = Counter()
     unknown_flag_alerts = 0
     flag_ids = {f.id for f in flags}
@@ -321,10 +340,14 @@ def database_checks(
         per_flag_recipient[(int(match.group(1)), recipient.lower())] += 1
     expected_events = dict(events)
     alert_mismatches = 0
+    held_mismatches = 0
     for flag_id in flag_ids:
         for recipient in seeded["immediate"]:
-            if per_flag_recipient[(flag_id, recipient.lower())] != expected_events.get(flag_id, 0):
+            alerting = min(expected_events.get(flag_id, 0), 1)
+            if per_flag_recipient[(flag_id, recipient.lower())] != alerting:
                 alert_mismatches += 1
+            if held[(flag_id, recipient.lower())] != min(escalated.get(flag_id, 0), 1):
+                held_mismatches += 1
     flags_without_one_opening = sum(1 for f in flags if opened.get(f.id, 0) != 1)
     open_flags = [f for f in flags if f.status in ("open", "in_progress")]
     flagged_bag = {f.nummeraanduiding_id for f in open_flags}
@@ -350,7 +373,8 @@ def database_checks(
         exact("addresses flagged wrongly or missed", wrongly_flagged, 0),
         exact("addresses with more than one flag", sum(n > 1 for n in per_flags.values()), 0),
         exact("flags without exactly one 'opened' event", flags_without_one_opening, 0),
-        exact("(flag, inspector) pairs with alerts != alerting events", alert_mismatches, 0),
+        exact("(flag, inspector) pairs without exactly one alert", alert_mismatches, 0),
+        exact("(flag, inspector) pairs without their digest line", held_mismatches, 0),
         exact("alerts naming no existing flag", unknown_flag_alerts, 0),
         exact("immediate alerts to the digest inspector", digest_alerts, 0),
         exact("clients ended in 201 or its replay", ok_clients, filings),

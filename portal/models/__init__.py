@@ -1,6 +1,7 @@
 """The portal's data model (model layer): one module per aggregate, typed columns only."""
 
 from portal.models.address import ENTRY_STATES, UNREGISTERED_LIVE, Address, AddressEntry
+from portal.models.alert import AlertDigestLine, AlertMark
 from portal.models.api import ApiKey, Batch, BatchUpload, IdempotencyRecord
 from portal.models.audit import AuditEvent
 from portal.models.declaration import (
@@ -42,6 +43,8 @@ __all__ = [
     "AccountToken",
     "Address",
     "AddressEntry",
+    "AlertDigestLine",
+    "AlertMark",
     "ApiKey",
     "AuditEvent",
     "Batch",

@@ -21,6 +21,7 @@ from portal import clock
 from portal.domain.declarations import DeclarationInput
 from portal.extensions import db
 from portal.models import (
+    AlertDigestLine,
     AuditEvent,
     Declaration,
     Flag,
@@ -201,13 +202,21 @@ def test_the_alert_link_is_the_inspectors_page_of_the_flag(town: dict) -> None:
     assert endpoint.startswith("inspector.") and args == {"flag_id": flag_id}
 
 
-def test_an_escalation_alerts_again_but_the_same_or_a_lower_total_does_not(town: dict) -> None:
+def test_an_escalation_alerts_again_after_24_hours_but_the_same_or_a_lower_total_does_not(
+    town: dict,
+) -> None:
     first = _file(town["a"], town["address"], 23)
     assert len(_mails("flag_alert")) == 3
-    second = _file(town["b"], town["address"], 6)  # 29: escalated
-    mails = _mails("flag_alert")
-    assert len(mails) == 6
-    assert all(_has_number(m.body_text, 29) is False for m in mails)
+    second = _file(town["b"], town["address"], 6)  # 29: escalated, within 24 hours
+    # Same severity level, same reasons: held back for each recipient's digest (docs/rules.md
+    # §1.9), not mailed again.
+    assert len(_mails("flag_alert")) == 3
+    lines = db.session.execute(select(AlertDigestLine)).scalars().all()
+    assert sorted(line.recipient for line in lines) == [
+        "direct@gemeente.example",
+        "english@gemeente.example",
+        ALERT_ADDRESS,
+    ]
     flag = db.session.execute(select(Flag)).scalar_one()
     assert flag.alerted_occupants == 29
 
@@ -218,16 +227,18 @@ def test_an_escalation_alerts_again_but_the_same_or_a_lower_total_does_not(town:
     # Down to 24 (updated), back up to 27 (escalated, but not above the 29 already alerted).
     second = _amend(town["b"], second, 1)
     second = _amend(town["b"], second, 4)
-    assert len(_mails("flag_alert")) == 6
-    # Above the alerted total: alert.
-    _amend(town["a"], first, 26)  # 26 + 4 = 30
+    assert len(_mails("flag_alert")) == 3
+    # A day later, above the alerted total: alert.
+    with clock.freeze(clock.now() + timedelta(hours=25)):
+        _amend(town["a"], first, 26)  # 26 + 4 = 30
     mails = _mails("flag_alert")
-    assert len(mails) == 9
-    for mail in mails[6:]:
+    assert len(mails) == 6
+    for mail in mails[3:]:
         _assert_minimal(mail, 23, 24, 26, 27, 29, 30)
     kinds = [e.kind for e in db.session.execute(select(FlagEvent).order_by(FlagEvent.id)).scalars()]
     assert kinds == ["opened", "escalated", "updated", "escalated", "escalated"]
     assert db.session.get(Flag, flag.id).alerted_occupants == 30
+    assert len(db.session.execute(select(AlertDigestLine)).all()) == 3
 
 
 def test_a_rolled_back_filing_leaves_no_flag_and_no_alert(town: dict) -> None:
@@ -249,7 +260,8 @@ def test_a_closed_flag_reopens_and_alerts_again(town: dict) -> None:
     assert flag.closed_at is not None
     assert len(_mails("flag_alert")) == 3
 
-    _amend(town["a"], first, 11)  # breaks the rules again
+    with clock.freeze(clock.now() + timedelta(hours=25)):  # past the 24 hours of the alert
+        _amend(town["a"], first, 11)  # breaks the rules again
     flags = db.session.execute(select(Flag)).scalars().all()
     assert [f.id for f in flags] == [flag_id]  # the same case, not a new one
     flag = flags[0]
@@ -336,13 +348,18 @@ def test_the_digest_lists_the_days_flags_once_per_inspector_per_day(
     assert today_first is not None
     before = len(_mails())
 
-    assert enqueue_digests(clock.today()) == 2
+    # The two digest readers, and the escalation held back for the alert address and the
+    # inspector with immediate alerts (docs/rules.md §1.9).
+    assert enqueue_digests(clock.today()) == 4
     db.session.commit()
-    digests = _mails("alert_digest")
-    assert {m.recipient for m in digests} == {second_digest.email, "english@gemeente.example"}
+    readers = {second_digest.email, "english@gemeente.example"}
+    held = [m for m in _mails("alert_digest") if m.recipient not in readers]
+    assert {m.recipient for m in held} == {ALERT_ADDRESS, "direct@gemeente.example"}
+    digests = [m for m in _mails("alert_digest") if m.recipient in readers]
+    assert {m.recipient for m in digests} == readers
     flags = {f.address_id: f.id for f in db.session.execute(select(Flag)).scalars()}
     today_link = f"http://portal.test/inspectie/signalen/{flags[town['address'].id]}"
-    for mail in digests:
+    for mail in digests + held:
         assert today_link in mail.body_text and today_link in mail.body_html
         # Only that day's flags of the inspector's own municipality, as links.
         assert f"/inspectie/signalen/{flags[old.id]}" not in mail.body_text
@@ -351,7 +368,7 @@ def test_the_digest_lists_the_days_flags_once_per_inspector_per_day(
             assert "Oudegracht" not in part and "3511" not in part
         _assert_minimal(mail, 23, 29)
         assert str(clock.today().year) in mail.subject  # the day is in the subject
-    assert len(_mails()) == before + 2
+    assert len(_mails()) == before + 4
 
     # A second run for the same day writes nothing; the CLI says so.
     assert enqueue_digests(clock.today()) == 0
@@ -359,7 +376,7 @@ def test_the_digest_lists_the_days_flags_once_per_inspector_per_day(
     result = runner.invoke(args=["alerts", "digest", "--date", clock.today().isoformat()])
     assert result.exit_code == 0, result.output
     assert "digests written: 0" in result.output
-    assert len(_mails("alert_digest")) == 2
+    assert len(_mails("alert_digest")) == 4
     marks = db.session.execute(
         select(AuditEvent).where(AuditEvent.action == "alert.digest")
     ).scalars()

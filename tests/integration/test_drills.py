@@ -199,7 +199,25 @@ def test_crash_checks_catch_a_lost_alert_and_a_claim_left_in_flight(
         "finished idempotency records",
         "claims left in flight",
         "duplicates",  # its declaration is no longer named by a stored response
-        "(flag, inspector) pairs with alerts != alerting events",
+        "(flag, inspector) pairs without exactly one alert",
+    ]
+
+
+def test_crash_checks_catch_a_lost_digest_line(
+    app: Flask, client: FlaskClient, database_url: str
+) -> None:
+    """The escalations held back from immediate alerts (docs/rules.md §1.9) leave a digest line
+    in the same transaction; a missing one is caught."""
+    seeded, outcomes = _file_through_the_api(app, client)
+    with app.app_context():
+        db.session.execute(
+            text(
+                "DELETE FROM alert_digest_lines WHERE id = (SELECT max(id) FROM alert_digest_lines)"
+            )
+        )
+        db.session.commit()
+    assert _failed(database_url, seeded, outcomes) == [
+        "(flag, inspector) pairs without their digest line"
     ]
 
 
