@@ -444,12 +444,6 @@ MESSAGES = {
         "Only an organisation proven with eHerkenning can create API keys. Log in with "
         "eHerkenning to prove your organisation."
     ),
-    "eherkenning.email_taken": _l(
-        "This email address already belongs to an account. Use another address."
-    ),
-}
-
-
     "staff_login.no_email": _l(
         "Your municipality's login did not send your email address, so you are not logged in."
     ),
@@ -465,6 +459,12 @@ MESSAGES = {
         "Your municipality's login names another person than the one this account was first "
         "used by, so you are not logged in. Contact your municipal administrator."
     ),
+    "eherkenning.email_taken": _l(
+        "This email address already belongs to an account. Use another address."
+    ),
+}
+
+
 def message(code: str, detail: object = None, **params: object) -> str:
     """The translated text for ``code`` (the code itself if it is unknown).
 
