@@ -123,6 +123,7 @@ MESSAGES = {
     "mandate.end_in_past": _l("The end date cannot be in the past."),
     "snf.format": _l("An SNF number has at most 20 letters, digits or dashes."),
     "kinds.required": _l("Choose at least one kind of organisation."),
+    "display_name.too_long": _l("A name is at most 120 characters."),
     "email.required": _l("Enter an email address."),
     "email.format": _l("Enter a valid email address, for example name@example.nl."),
     "password.too_short": _l("The password must be at least %(n)s characters."),

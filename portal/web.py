@@ -138,6 +138,7 @@ def _init_templates(app: Flask) -> None:
     app.jinja_env.globals.update(labels.TEMPLATE_GLOBALS)
     app.jinja_env.globals["filing_findings"] = _filing_findings
     app.jinja_env.globals["page_url"] = links.page_url  # a global: imported macros use it
+    app.jinja_env.globals["sort_url"] = links.sort_url
 
     @app.context_processor
     def _language() -> dict[str, Any]:

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
+from flask import current_app
 from sqlalchemy import select
 
 from portal import clock
@@ -18,13 +20,17 @@ from portal.extensions import db
 from portal.models import (
     Address,
     Declaration,
+    Flag,
     Mandate,
     Municipality,
     MunicipalPolicy,
     Organisation,
+    OutboxMessage,
     Permit,
+    PermitApplication,
     User,
 )
+from portal.notifications.outbox import render_email
 from portal.services.addresses import import_addresses
 from portal.services.imports import ImportReport
 from portal.services.municipalities import import_municipalities
@@ -107,6 +113,19 @@ USERS = [
     ),
     ("system admin", "systeembeheer@demo.meldportaal.nl", "system_admin", None),
 ]
+
+# The names the pages show for the demo logins (users.display_name; the email address on hover).
+NAMES = {
+    "declarant@flexwerk.demo.meldportaal.nl": "Sanne de Vries",
+    "beheer@flexwerk.demo.meldportaal.nl": "Mark Jansen",
+    "beheer@westlandpersoneel.demo.meldportaal.nl": "Fatima El Amrani",
+    "hr@glazentuin.demo.meldportaal.nl": "Pieter Bakker",
+    "verhuur@hnl.demo.meldportaal.nl": "Linda Hendriks",
+    "inspecteur@utrecht.demo.meldportaal.nl": "Eva Visser",
+    "inspecteur@westland.demo.meldportaal.nl": "Johan van Dijk",
+    "beheer@utrecht.demo.meldportaal.nl": "Noor Smit",
+    "systeembeheer@demo.meldportaal.nl": "Tim de Boer",
+}
 
 # Utrecht sets its alert and support-desk addresses with the national figures from 1 January
 # 2026; Westland applies the SNF 2025 new-build figure of 15 m² per person from 1 July 2026
@@ -227,13 +246,20 @@ def load_demo() -> DemoSummary:
         summary.logins.append((label, email))
         existing = db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
         if existing is not None:
-            # Demo staff loaded before two-factor login existed get the documented secret too.
+            # Demo staff loaded before two-factor login existed get the documented secret too;
+            # demo users loaded before display names existed get their name.
             if existing.role in DEMO_TOTP_ROLES and existing.totp_enabled_at is None:
                 _enrol_demo_totp(existing)
+            if existing.display_name is None:
+                existing.display_name = NAMES.get(email)
             continue
         password_hash = password_hash or hash_password(DEMO_PASSWORD)
         user = User(
-            email=email, role=role, password_hash=password_hash, email_verified_at=clock.now()
+            email=email,
+            display_name=NAMES.get(email),
+            role=role,
+            password_hash=password_hash,
+            email_verified_at=clock.now(),
         )
         if role in ("declarant", "org_admin"):
             user.organisation_id = organisations[str(tenant)].id
@@ -248,6 +274,7 @@ def load_demo() -> DemoSummary:
     _load_contact_phones(organisations)
     summary.declarations_added += _load_shared_address()
     _load_permits(summary, municipalities["GM0344"], organisations[PERMIT_HOLDER_KVK])
+    summary.declarations_added += _load_work(municipalities["GM0344"])
     from portal.demo.region import load_demo_region
 
     summary.declarations_added += load_demo_region()
@@ -370,6 +397,114 @@ def _load_shared_address() -> int:
             )
             filed += 1
     return filed
+
+
+# Work for the start pages (issue 23), so each role's first page has something to do: renewal
+# applications of the housing provider (Utrecht asked a question on the valid permit's; the
+# expired permit's waits for a decision), a declaration of the demo agency that ends within 14
+# days, and a daily overview to the Utrecht inspector that could not be delivered.
+QUESTION = (
+    "Klopt het dat er sinds vorig jaar een extra slaapkamer is? Stuur de nieuwe plattegrond mee."
+)
+ENDING = (2, 30, 10)  # occupants, started days ago, ends in days
+BOUNCE = "550 5.2.2 Mailbox full (demo)"
+
+
+def _user(email: str) -> User:
+    return db.session.execute(select(User).where(User.email == email)).scalar_one()
+
+
+def _load_work(utrecht: Municipality) -> int:
+    """The start pages' demo work (idempotent); returns the declarations added."""
+    from portal.services import permit_applications as applications
+    from portal.services.declarations import file_declaration
+
+    today = clock.today()
+    provider, admin = (
+        _user("verhuur@hnl.demo.meldportaal.nl"),
+        _user("beheer@utrecht.demo.meldportaal.nl"),
+    )
+    for reference, ask in (("UTR-OMZ-2025-0073", True), ("UTR-KV-2021-0107", False)):
+        permit = db.session.execute(
+            select(Permit).where(
+                Permit.municipality_id == utrecht.id, Permit.decision_reference == reference
+            )
+        ).scalar_one()
+        applied = db.session.execute(
+            select(PermitApplication.id).where(PermitApplication.permit_id == permit.id)
+        ).first()
+        if applied:
+            continue
+        request = applications.RenewalRequest(
+            requested_from=max(today, (permit.valid_until or today) + timedelta(days=1)),
+            requested_until=None,
+            requested_max_occupants=permit.max_occupants + 2,
+            note="Na de verbouwing is er plaats voor twee mensen meer.",
+        )
+        application = applications.apply_for_renewal(provider, permit, request, "nl")
+        if ask:
+            applications.request_information(admin, application, QUESTION)
+
+    added = 0
+    declarant = _user(PERMIT_DECLARANT)
+    permit_addresses = select(Permit.address_id)
+    address = db.session.execute(
+        select(Address)
+        .where(
+            Address.municipality_id == utrecht.id,
+            Address.uses == "woonfunctie",
+            Address.floor_area_m2 >= 140,  # outside the 60-130 m² the demo scenario test takes
+            Address.id.not_in(permit_addresses),
+        )
+        .order_by(Address.id)
+        .limit(1)
+    ).scalar_one_or_none()
+    if (
+        address is not None
+        and not db.session.execute(
+            select(Declaration.id).where(
+                Declaration.address_id == address.id,
+                Declaration.organisation_id == declarant.organisation_id,
+            )
+        ).first()
+    ):
+        occupants, started, ends = ENDING
+        file_declaration(
+            declarant,
+            DeclarationInput(
+                occupants,
+                today - timedelta(days=started),
+                today + timedelta(days=ends),
+                separate_contracts=True,
+            ),
+            address_id=address.id,
+        )
+        added += 1
+
+    inspector = _user("inspecteur@utrecht.demo.meldportaal.nl")
+    bounced = db.session.execute(
+        select(OutboxMessage.id).where(
+            OutboxMessage.recipient == inspector.email, OutboxMessage.last_error == BOUNCE
+        )
+    ).first()
+    flag = db.session.execute(
+        select(Flag).where(Flag.municipality_id == utrecht.id).order_by(Flag.id).limit(1)
+    ).scalar_one_or_none()
+    if not bounced and flag is not None:
+        base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+        item = SimpleNamespace(
+            flag_id=flag.id, changes=("opened",), link=f"{base}/inspectie/signalen/{flag.id}"
+        )
+        row = render_email(
+            inspector.email,
+            "alert_digest",
+            locale="nl",
+            day=today - timedelta(days=1),
+            items=[item],
+        )
+        db.session.add(OutboxMessage(**row, status="failed", attempts=8, last_error=BOUNCE))
+    db.session.flush()
+    return added
 
 
 def _enrol_demo_totp(user: User) -> None:

@@ -48,3 +48,18 @@ def clean_text(raw: str) -> str:
         if category == "Cs" or (category == "Cc" and not char.isspace()):
             raise InvalidValue("field.control_character", raw)
     return text
+
+
+DISPLAY_NAME_MAX_LENGTH = 120  # users.display_name
+
+
+def display_name(raw: str | None) -> str | None:
+    """A person's name as pages show it: clean text (``clean_text``) with its whitespace
+    collapsed; None when nothing is left (the pages then show the email address);
+    InvalidValue('display_name.too_long') beyond 120 characters."""
+    text = " ".join(clean_text(raw or "").split())
+    if not text:
+        return None
+    if len(text) > DISPLAY_NAME_MAX_LENGTH:
+        raise InvalidValue("display_name.too_long", raw)
+    return text

@@ -45,6 +45,10 @@ class SignUpForm(FlaskForm):
         description=_l("Where the municipality and the portal can reach the organisation."),
         validators=[InputRequired(REQUIRED)],
     )
+    name = StringField(
+        _l("Your name (optional)"),
+        description=_l("Your colleagues see this name instead of your email address."),
+    )
     email = EmailField(
         _l("Your email address"),
         description=_l("You log in with this address. We send a confirmation link to it."),
@@ -135,8 +139,24 @@ class EherkenningRegistrationForm(FlaskForm):
         _l("Contact email address of the organisation"),
         description=_l("Where the municipality and the portal can reach the organisation."),
     )
+    name = StringField(
+        _l("Your name (optional)"),
+        description=_l("Your colleagues see this name instead of your email address."),
+    )
     email = EmailField(
         _l("Your email address"),
         description=_l("For notices from the portal. We send a confirmation link to it."),
         validators=[InputRequired(REQUIRED)],
+    )
+
+
+class ProfileForm(FlaskForm):
+    """One's own account: the display name (the service checks it)."""
+
+    name = StringField(
+        _l("Your name"),
+        description=_l(
+            "Your colleagues see this name instead of your email address. Leave it empty to "
+            "show your email address."
+        ),
     )

@@ -106,6 +106,7 @@ class DeclarationFilterForm(FlaskForm):
         _l("Status"),
         choices=[
             SelectChoice("active", _l("Active and future")),
+            SelectChoice("ending", _l("Ending within 14 days")),
             SelectChoice("ended", _l("Ended")),
             SelectChoice("all", _l("All")),
         ],

@@ -128,6 +128,10 @@ def apply_policy_refusal(form: FlaskForm, refused: Refused) -> None:
 
 class InviteForm(FlaskForm):
     email = EmailField(_l("Email address"), validators=[InputRequired(REQUIRED)])
+    name = StringField(
+        _l("Name (optional)"),
+        description=_l("Shown instead of the email address in lists of colleagues."),
+    )
     role = RadioField(
         _l("Role"),
         choices=[

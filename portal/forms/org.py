@@ -13,6 +13,10 @@ REQUIRED = _l("This field is required.")
 
 class InviteForm(FlaskForm):
     email = EmailField(_l("Email address of your colleague"), validators=[InputRequired(REQUIRED)])
+    name = StringField(
+        _l("Name of your colleague (optional)"),
+        description=_l("Shown instead of the email address in lists of colleagues."),
+    )
     role = RadioField(
         _l("Role"),
         choices=[

@@ -7,10 +7,13 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 
 from portal.forms.fields import DutchDateField, WholeNumberField
+from portal.models.permit import APPLICATION_STATUSES
+from portal.presentation.labels import APPLICATION_STATUS_LABELS
 
 REQUIRED = _l("This field is required.")
 PDF_HINT = _l("Optional. A PDF, JPEG or PNG file of at most 5 MB.")
@@ -73,4 +76,21 @@ class QuestionForm(FlaskForm):
         _l("Question for the applicant"),
         description=_l("The applicant answers in the portal."),
         validators=[InputRequired(_l("Write the question for the applicant."))],
+    )
+
+
+class ApplicationFilterForm(FlaskForm):
+    """The municipal list's status filter; GET, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField(
+        _l("Status"),
+        choices=[
+            SelectChoice("", _l("All")),
+            SelectChoice("open", _l("Open (waiting for a decision or an answer)")),
+            *(SelectChoice(code, APPLICATION_STATUS_LABELS[code]) for code in APPLICATION_STATUSES),
+        ],
+        validate_choice=False,
     )

@@ -101,4 +101,6 @@ class BatchUpload(db.Model):
     filename: Mapped[str] = mapped_column(String(200), default="")
     content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
     row_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Rows the dry run refused: a file with errors waits on the start page for the user's choice.
+    bad_row_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -42,6 +42,8 @@ class User(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored as normalised by email-validator (domain part lower-cased) and compared lower-cased.
     email: Mapped[str] = mapped_column(String(254), unique=True)
+    # How pages that list people show this person; empty: the email address (``shown_name``).
+    display_name: Mapped[str | None] = mapped_column(String(120))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
@@ -84,6 +86,11 @@ class User(db.Model):
 
     def get_id(self) -> Any:
         return self.session_token
+
+    @property
+    def shown_name(self) -> str:
+        """The display name, or the email address when the person has not given one."""
+        return self.display_name or self.email
 
     @property
     def is_org_user(self) -> bool:

@@ -176,16 +176,20 @@ def send_pending(
 # --- the system admin's view of mail that does not get out -----------------------------------
 
 
-def troubled_messages() -> Select[tuple[OutboxMessage]]:
-    """Failed messages and pending ones that have failed at least once, newest first."""
+# The outgoing-mail page's filter: both kinds of trouble, only the failed (given up after the
+# last attempt), or only those waiting to be tried again after an error.
+TROUBLE_FILTERS = ("", "failed", "retrying")
+
+
+def troubled_messages(status: str = "") -> Select[tuple[OutboxMessage]]:
+    """Failed messages and pending ones that have failed at least once (``status``: only one of
+    the two, ``TROUBLE_FILTERS``), newest first."""
+    failed = OutboxMessage.status == "failed"
+    retrying = (OutboxMessage.status == "pending") & (OutboxMessage.last_error != "")
+    condition = {"failed": failed, "retrying": retrying}.get(status, or_(failed, retrying))
     return (
         select(OutboxMessage)
-        .where(
-            or_(
-                OutboxMessage.status == "failed",
-                (OutboxMessage.status == "pending") & (OutboxMessage.last_error != ""),
-            )
-        )
+        .where(condition)
         .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
     )
 

@@ -31,6 +31,7 @@ ACTION_LABELS = {
     "verify_email": _l("Email address confirmed"),
     "password_reset_requested": _l("Password reset asked"),
     "password_reset": _l("Password reset"),
+    "account.name": _l("Own name changed"),
     "totp.enrol": _l("Two-factor login set up"),
     "totp.ok": _l("Two-factor code accepted"),
     "totp.failed": _l("Two-factor code refused"),

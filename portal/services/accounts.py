@@ -18,6 +18,7 @@ from portal.domain.identifiers import (
     normalise_municipality_code,
     normalise_snf_number,
 )
+from portal.domain.inputs import display_name as normalise_display_name
 from portal.extensions import db
 from portal.models import Municipality, Organisation, User
 from portal.models.user import MUNICIPAL_ROLES, ORG_ROLES, ROLES
@@ -46,6 +47,7 @@ class SignUp:
     password: str
     snf_number: str = ""
     locale: str = "nl"
+    name: str = ""  # the person's display name (optional)
 
 
 @dataclass
@@ -63,6 +65,25 @@ def checked_email(raw: str, field_name: str) -> str:
         return normalise_email(raw)
     except InvalidValue as exc:
         raise Refused.one(field_name, exc.code) from exc
+
+
+def checked_display_name(raw: str | None, field_name: str = "name") -> str | None:
+    """``raw`` as a display name (None: none given), or Refused at ``field_name``."""
+    try:
+        return normalise_display_name(raw)
+    except InvalidValue as exc:
+        raise Refused.one(field_name, exc.code) from exc
+
+
+def set_display_name(user: User, raw: str) -> bool:
+    """Change one's own display name (empty: none, the email address is shown); whether it
+    changed. Audited without the name itself."""
+    name = checked_display_name(raw)
+    if name == user.display_name:
+        return False
+    user.display_name = name
+    audit.record("account.name", actor=user, object_type="user", object_id=user.id)
+    return True
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -100,6 +121,11 @@ def sign_up_organisation(data: SignUp) -> SignUpResult:
     kinds = tuple(k for k in data.kinds if k in ORG_KINDS)
     if not kinds:
         problems.append(Problem("kinds", "kinds.required"))
+    person = None
+    try:
+        person = normalise_display_name(data.name)
+    except InvalidValue as exc:
+        problems.append(Problem("name", exc.code))
     local_part = values.get("email", "").partition("@")[0]
     problems += [
         Problem("password", code)
@@ -137,6 +163,7 @@ def sign_up_organisation(data: SignUp) -> SignUpResult:
     db.session.flush()
     user = User(
         email=values["email"],
+        display_name=person,
         password_hash=hash_password(data.password),
         role="org_admin",
         organisation_id=organisation.id,
@@ -277,20 +304,23 @@ def notify_existing_account(existing: User, inviter: User, role: str) -> None:
     audit.record("invite", actor=inviter, object_type="user", detail=role)
 
 
-def invite_colleague(admin: User, raw_email: str, role: str) -> str:
-    """An organisation admin invites a colleague; the invitee sets a password from the link.
-    Returns the (normalised) address; one that already has an account gets only a notice."""
+def invite_colleague(admin: User, raw_email: str, role: str, name: str = "") -> str:
+    """An organisation admin invites a colleague (``name``: their display name, optional); the
+    invitee sets a password from the link. Returns the (normalised) address; one that already
+    has an account gets only a notice (and keeps its own name)."""
     if admin.role != "org_admin" or admin.organisation_id is None:
         raise Refused.one("role", "invite.not_allowed")
     if role not in ORG_ROLES:
         raise Refused.one("role", "role.unknown")
     email = checked_email(raw_email, "email")
+    person = checked_display_name(name)
     existing = find_user_by_email(email)
     if existing is not None:
         notify_existing_account(existing, admin, role)
         return email
     user = User(
         email=email,
+        display_name=person,
         role=role,
         organisation_id=admin.organisation_id,
         preferred_locale=admin.preferred_locale,
@@ -364,6 +394,7 @@ def create_user(
     password: str | None = None,
     locale: str = "nl",
     inviter: User | None = None,
+    display_name: str | None = None,
 ) -> tuple[User, str | None]:
     """Create any user (command line, or a municipal admin inviting a colleague when ``inviter``
     is given). Without a password an invitation link is mailed.
@@ -375,7 +406,12 @@ def create_user(
     normalised = checked_email(email, "email")
     if find_user_by_email(normalised) is not None:
         raise Refused.one("email", "invite.email_taken")
-    user = User(email=normalised, role=role, preferred_locale=locale)
+    user = User(
+        email=normalised,
+        role=role,
+        preferred_locale=locale,
+        display_name=checked_display_name(display_name),
+    )
     if role in ORG_ROLES:
         if not organisation_kvk:
             raise Refused.one("organisation", "organisation.required")

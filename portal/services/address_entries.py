@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, exists, or_, select, update
+from sqlalchemy import ColumnElement, exists, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from portal import clock
@@ -116,7 +116,7 @@ def _open_query(scope: Scope):  # type: ignore[no-untyped-def]
     stmt = select(Address).where(~Address.verified, Address.retired_at.is_(None), has_open)
     if scope.kind != "municipality":
         return stmt.where(Address.id.is_(None))  # the queue is the municipalities' own
-    return stmt.where(_involving(scope)).options(selectinload(Address.municipality))
+    return stmt.where(_involving(scope))
 
 
 def _conflict(address: Address) -> Conflict:
@@ -139,18 +139,24 @@ def _conflict(address: Address) -> Conflict:
 
 def open_conflicts(scope: Scope) -> list[Conflict]:
     """The open conflicts the municipal scope is involved in, oldest address first."""
-    rows = db.session.execute(_open_query(scope).order_by(Address.id)).scalars()
+    rows = db.session.execute(
+        _open_query(scope).options(selectinload(Address.municipality)).order_by(Address.id)
+    ).scalars()
     return [_conflict(address) for address in rows]
 
 
 def open_conflict_count(scope: Scope) -> int:
-    return len(list(db.session.execute(_open_query(scope)).scalars()))
+    """How many open conflicts the municipal scope is involved in (one query)."""
+    stmt = select(func.count()).select_from(_open_query(scope).subquery())
+    return int(db.session.execute(stmt).scalar_one())
 
 
 def open_conflict(scope: Scope, address_id: int) -> Conflict | None:
     """One open conflict the scope is involved in, or None (the view answers 404)."""
     address = db.session.execute(
-        _open_query(scope).where(Address.id == address_id)
+        _open_query(scope)
+        .options(selectinload(Address.municipality))
+        .where(Address.id == address_id)
     ).scalar_one_or_none()
     return _conflict(address) if address is not None else None
 

@@ -108,6 +108,9 @@ class AuditLine:
     count: int | None  # the rows or items the event counted (exports, files), when it says
     result: str
     origin_ip: str  # "" when the viewer may not see it
+    # The person's display name today, when the actor is shown as a person and has one (the page
+    # shows it, with ``actor``, the recorded address, on hover); else "".
+    actor_name: str = ""
 
 
 _COUNT = re.compile(r"(?:^|[;\s])(?:rows|count)=(\d{1,9})\b")
@@ -146,9 +149,13 @@ def audit_lines(events: Iterable[AuditEvent], scope: Scope) -> list[AuditLine]:
         {
             int(row.id): row
             for row in db.session.execute(
-                select(User.id, User.role, User.organisation_id, User.municipality_id).where(
-                    User.id.in_(actor_ids)
-                )
+                select(
+                    User.id,
+                    User.role,
+                    User.organisation_id,
+                    User.municipality_id,
+                    User.display_name,
+                ).where(User.id.in_(actor_ids))
             )
         }
         if actor_ids
@@ -200,6 +207,9 @@ def audit_lines(events: Iterable[AuditEvent], scope: Scope) -> list[AuditLine]:
                 count=event_count(event.detail),
                 result=event.result,
                 origin_ip=event.origin_ip if shown.origin_ip else "",
+                actor_name=(user.display_name or "")
+                if shown.actor == "person" and user is not None
+                else "",
             )
         )
     return lines

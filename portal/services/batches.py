@@ -37,7 +37,7 @@ from datetime import date, datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import Select, delete, insert, select, tuple_, update
 
 from portal import clock
 from portal.domain import batches as rules
@@ -395,9 +395,10 @@ def _resolve(check: BatchCheck, pending: list[_Pending]) -> None:
 
 
 def keep_upload(
-    raw: bytes, filename: str, organisation_id: int, user_id: int, rows: int
+    raw: bytes, filename: str, organisation_id: int, user_id: int, rows: int, bad_rows: int = 0
 ) -> BatchUpload:
-    """Keep an upload under a random token until the user files it or not (flushed)."""
+    """Keep an upload under a random token until the user files it or not (flushed);
+    ``bad_rows``: how many rows the dry run refused."""
     purge_abandoned_uploads()
     upload = BatchUpload(
         token=secrets.token_urlsafe(32),
@@ -406,6 +407,7 @@ def keep_upload(
         filename=_clean_filename(filename),
         content=raw,
         row_count=rows,
+        bad_row_count=bad_rows,
         created_at=clock.now(),
     )
     db.session.add(upload)
@@ -427,6 +429,24 @@ def find_upload(token: str, scope: Scope, user_id: int) -> BatchUpload | None:
             BatchUpload.created_at >= clock.now() - UPLOAD_TTL,
         )
     ).scalar_one_or_none()
+
+
+def uploads_with_errors_query(scope: Scope, user_id: int) -> Select[tuple[BatchUpload]]:
+    """The user's own checked files that had errors and still wait for the choice to file the
+    valid rows or nothing (kept for ``UPLOAD_TTL``), newest first."""
+    return (
+        scoped(BatchUpload, scope)
+        .where(
+            BatchUpload.user_id == user_id,
+            BatchUpload.bad_row_count > 0,
+            BatchUpload.created_at >= clock.now() - UPLOAD_TTL,
+        )
+        .order_by(BatchUpload.created_at.desc(), BatchUpload.id.desc())
+    )
+
+
+def uploads_with_errors(scope: Scope, user_id: int) -> list[BatchUpload]:
+    return list(db.session.execute(uploads_with_errors_query(scope, user_id)).scalars())
 
 
 def purge_abandoned_uploads() -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
@@ -67,6 +67,7 @@ from portal.services.flags import evaluate_address, sync_flag
 from portal.services.municipalities import policy_for
 from portal.services.queries import Scope, scoped
 from portal.services.receipts import sealed
+from portal.services.sorting import Sort, SortOptions, empty_last, ordered
 
 # Who files: a person, or an organisation's API key (filed_by_user_id stays empty, api_key_id is
 # set and the audit trail names the key as ``api-key:<prefix>``).
@@ -510,7 +511,14 @@ def receipt_snapshot(receipt: Receipt) -> dict[str, object]:
 
 # --- reading ----------------------------------------------------------------------------------
 
-STATUS_FILTERS = ("active", "ended", "all")
+STATUS_FILTERS = ("active", "ending", "ended", "all")
+# "Ending": the last declared day is today or within this many days (the start page's to-do).
+ENDING_WITHIN_DAYS = 14
+# The declarations list's sortable columns (first direction: newest, most, A to Z). References are
+# issued in filing order, so the reference column sorts by the filing time.
+SORTS = SortOptions(
+    {"reference": True, "address": False, "occupants": True, "period": True}, default="reference"
+)
 
 
 def declaration_status(declaration: Declaration, today: date | None = None) -> str:
@@ -524,9 +532,14 @@ def declaration_status(declaration: Declaration, today: date | None = None) -> s
 
 
 def current_declarations_query(
-    scope: Scope, status: str = "active", municipality_id: int | None = None, q: str = ""
+    scope: Scope,
+    status: str = "active",
+    municipality_id: int | None = None,
+    q: str = "",
+    sort: Sort | None = None,
 ) -> Select[tuple[Declaration]]:
-    """The latest filing of every chain the scope may see, filtered, newest first."""
+    """The latest filing of every chain the scope may see, filtered, sorted by ``sort`` (default:
+    newest first)."""
     successor = aliased(Declaration)
     stmt = (
         scoped(Declaration, scope)
@@ -537,11 +550,30 @@ def current_declarations_query(
             selectinload(Declaration.receipt),
             selectinload(Declaration.municipality),
         )
-        .order_by(Declaration.filed_at.desc(), Declaration.id.desc())
+    )
+    stmt = ordered(
+        stmt,
+        sort or SORTS.default_sort,
+        {
+            "reference": (Declaration.filed_at, Declaration.id),
+            "address": (
+                Address.street,
+                Address.house_number,
+                Address.house_letter,
+                Address.house_number_addition,
+                Address.postcode,
+            ),
+            "occupants": (Declaration.occupants,),
+            "period": (Declaration.start_date, *empty_last(Declaration.end_date)),
+        },
+        then=(Declaration.id.desc(),),
     )
     today = clock.today()
     if status == "active":
         stmt = stmt.where(or_(Declaration.end_date.is_(None), Declaration.end_date >= today))
+    elif status == "ending":
+        soon = today + timedelta(days=ENDING_WITHIN_DAYS)
+        stmt = stmt.where(Declaration.end_date >= today, Declaration.end_date <= soon)
     elif status == "ended":
         stmt = stmt.where(Declaration.end_date < today)
     if municipality_id:

@@ -27,6 +27,7 @@ from portal import clock
 from portal.domain import eherkenning as rules
 from portal.domain.errors import InvalidValue, Problem
 from portal.domain.identifiers import normalise_email
+from portal.domain.inputs import display_name
 from portal.extensions import db
 from portal.models import ApiKey, AuditEvent, Organisation, User
 from portal.models.user import ExternalIdentity
@@ -267,6 +268,7 @@ class Registration:
     contact_email: str
     email: str
     locale: str = "nl"
+    name: str = ""  # the person's display name (optional)
 
 
 def register(proven: rules.ProvenIdentity, data: Registration) -> User:
@@ -288,6 +290,11 @@ def register(proven: rules.ProvenIdentity, data: Registration) -> User:
             problems.append(Problem(field_name, exc.code))
     if "email" in values and find_user_by_email(values["email"]) is not None:
         problems.append(Problem("email", "eherkenning.email_taken"))
+    person = None
+    try:
+        person = display_name(data.name)
+    except InvalidValue as exc:
+        problems.append(Problem("name", exc.code))
     name = " ".join(data.organisation_name.split()) or proven.organisation_name
     kinds = tuple(k for k in data.kinds if k in ORG_KINDS)
     if asks_organisation:
@@ -320,6 +327,7 @@ def register(proven: rules.ProvenIdentity, data: Registration) -> User:
         role = "org_admin"
     user = User(
         email=values["email"],
+        display_name=person,
         role=role,
         organisation_id=organisation.id,
         preferred_locale=data.locale,

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, literal, select
 from sqlalchemy.orm import contains_eager, selectinload
@@ -40,6 +39,7 @@ from portal.services.flags import evaluate_address
 from portal.services.municipalities import default_policy, policies_by_municipality
 from portal.services.occupancy import occupancy_inputs
 from portal.services.queries import Scope, get_scoped_or_404, scope_of, scoped
+from portal.services.sorting import Sort, SortOptions, ordered
 
 # --- the rules of the work -----------------------------------------------------------------------
 
@@ -52,6 +52,8 @@ NOTE_MAX_LENGTH = 4000
 STATUS_FILTERS = ("current", "open", "in_progress", "closed", "all")
 ASSIGNEE_FILTERS = ("anyone", "me", "nobody")
 SORTS = ("severity", "age", "postcode")
+# The inbox's sortable columns: the most severe first, the oldest first, postcode areas 1 to 9.
+INBOX_SORTS = SortOptions({"severity": True, "age": False, "postcode": False}, default="severity")
 # The findings that open a flag (high severity, docs/rules.md §1.5).
 FLAG_REASONS = tuple(code for code, severity in SEVERITY.items() if severity == "high")
 
@@ -77,6 +79,11 @@ class InboxFilter:
     reason: str = ""
     assignee: str = "anyone"
     sort: str = "severity"
+    direction: str = ""  # "asc" or "desc"; empty: the column's first direction
+
+    @property
+    def sorting(self) -> Sort:
+        return INBOX_SORTS.parse(self.sort, self.direction)
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> InboxFilter:
@@ -86,11 +93,14 @@ class InboxFilter:
 
         # An old bookmark's ?status=in_behandeling still shows the flags in progress.
         status = from_legacy((args.get("status") or "").strip())
+        sorting = INBOX_SORTS.parse(args.get("sort"), args.get("dir"))
         return cls(
             status=status if status in STATUS_FILTERS else "current",
             reason=pick("reason", FLAG_REASONS, ""),
             assignee=pick("assignee", ASSIGNEE_FILTERS, "anyone"),
-            sort=pick("sort", SORTS, "severity"),
+            sort=sorting.column,
+            # Kept only when it is not the column's first direction (so defaults compare equal).
+            direction="" if sorting == INBOX_SORTS.first(sorting.column) else sorting.direction,
         )
 
 
@@ -133,15 +143,18 @@ def inbox_query(scope: Scope, user: User, filters: InboxFilter) -> Select[tuple[
         stmt = stmt.where(Flag.assignee_user_id == user.id)
     elif filters.assignee == "nobody":
         stmt = stmt.where(Flag.assignee_user_id.is_(None))
-    severity = (Flag.over_by.desc(), Flag.over_ratio.desc())
-    order: tuple[Any, ...]
-    if filters.sort == "age":
-        order = (Flag.opened_at, *severity)
-    elif filters.sort == "postcode":
-        order = (func.substr(Address.postcode, 1, 4), *severity, Flag.opened_at)
-    else:
-        order = (*severity, Flag.opened_at)
-    return stmt.order_by(*order, Flag.id)
+    # Ties: the most severe first, then the oldest.
+    then = (Flag.over_by.desc(), Flag.over_ratio.desc(), Flag.opened_at, Flag.id)
+    return ordered(
+        stmt,
+        filters.sorting,
+        {
+            "severity": (Flag.over_by, Flag.over_ratio),
+            "age": (Flag.opened_at,),
+            "postcode": (func.substr(Address.postcode, 1, 4),),
+        },
+        then,
+    )
 
 
 @dataclass(frozen=True)
@@ -218,7 +231,8 @@ def assignable_users(scope: Scope) -> list[User]:
     stmt = scoped(User, scope).where(
         User.role.in_(MUNICIPAL_ROLES), User.active.is_(True), User.removed_at.is_(None)
     )
-    return list(db.session.execute(stmt.order_by(User.email)).scalars())
+    by_name = func.coalesce(User.display_name, User.email)
+    return list(db.session.execute(stmt.order_by(by_name, User.email)).scalars())
 
 
 def flags_of_address(address: Address, scope: Scope) -> list[Flag]:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from sqlalchemy import Select, func, select
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import select
 
 from portal import clock
 from portal.domain.identifiers import normalise_email
@@ -27,7 +27,7 @@ from portal.domain.policy import (
     policy_problems,
 )
 from portal.extensions import db
-from portal.models import MunicipalPolicy, User
+from portal.models import MunicipalPolicy, OutboxMessage, User
 from portal.models.user import MUNICIPAL_ROLES
 from portal.services import accounts, audit
 from portal.services.errors import Refused
@@ -48,10 +48,10 @@ FIGURES = (
 
 @dataclass(frozen=True)
 class PolicyRow:
-    """One stored policy with the address of whoever set it and where it stands today."""
+    """One stored policy with whoever set it and where it stands today."""
 
     policy: MunicipalPolicy
-    set_by: str  # email of the user who set it; "" when not recorded (demo data, import)
+    set_by: User | None  # the user who set it; None when not recorded (demo data, import)
     status: PolicyStatus
 
     @property
@@ -91,7 +91,7 @@ def policy_overview(scope: Scope) -> PolicyOverview:
     today = clock.today()
     rows = _rows(scope)
     setters = {
-        user.id: user.email
+        user.id: user
         for user in db.session.execute(
             # Setters are municipal admins of this municipality (or a system admin, who is not
             # in this scope: shown as not recorded rather than revealed).
@@ -108,7 +108,7 @@ def policy_overview(scope: Scope) -> PolicyOverview:
             if row.effective_from == in_force.effective_from
             else "earlier"
         )
-        history.append(PolicyRow(row, setters.get(row.created_by_id or 0, ""), status))
+        history.append(PolicyRow(row, setters.get(row.created_by_id or 0), status))
     current = next((r for r in history if r.status == "in_force"), None)
     return PolicyOverview(today, in_force, current, default_policy(), history)
 
@@ -198,17 +198,32 @@ def municipal_users(scope: Scope) -> list[User]:
     return list(db.session.execute(stmt).scalars())
 
 
-def invite_user(admin: User, raw_email: str, role: str) -> str:
-    """Create an inspector or municipal admin of the admin's municipality; the invitee gets an
-    email with a link to choose a password (through the outbox). Returns the (normalised)
-    address; one that already has an account anywhere gets only a notice, and the admin is told
-    the same as for any invitation (``accounts.notify_existing_account``)."""
+def failed_mail_query(scope: Scope) -> Select[tuple[OutboxMessage]]:
+    """Mail to the municipality's own users (inspectors and admins) that failed after the last
+    attempt, newest first. The outbox has no tenant: a user's address is what binds a message to
+    the municipality (addresses are unique per account). The policy's alert and support-desk
+    addresses are left out, since another municipality may list the same address."""
+    emails = scoped(User, scope).with_only_columns(func.lower(User.email))
+    return (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "failed", func.lower(OutboxMessage.recipient).in_(emails))
+        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    )
+
+
+def invite_user(admin: User, raw_email: str, role: str, name: str = "") -> str:
+    """Create an inspector or municipal admin of the admin's municipality (``name``: their
+    display name, optional); the invitee gets an email with a link to choose a password (through
+    the outbox). Returns the (normalised) address; one that already has an account anywhere gets
+    only a notice, and the admin is told the same as for any invitation
+    (``accounts.notify_existing_account``)."""
     _require_admin(admin)
     if role not in MUNICIPAL_ROLES:
         raise Refused.one("role", "role.unknown")
     municipality = admin.municipality
     assert municipality is not None  # a municipal admin always has one (users check constraint)
     email = accounts.checked_email(raw_email, "email")
+    person = accounts.checked_display_name(name)
     existing = accounts.find_user_by_email(email)
     if existing is not None:
         accounts.notify_existing_account(existing, admin, role)
@@ -219,6 +234,7 @@ def invite_user(admin: User, raw_email: str, role: str) -> str:
         municipality_code=municipality.code,
         locale=admin.preferred_locale,
         inviter=admin,
+        display_name=person,
     )
     return email
 

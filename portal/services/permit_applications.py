@@ -20,14 +20,15 @@ municipality's active municipal admins. Nothing here commits.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from portal import clock
 from portal.domain import documents
@@ -39,6 +40,8 @@ from portal.domain.permits import permit_state
 from portal.domain.receipt_codes import canonical_json, new_verification_code, snapshot_sha256
 from portal.extensions import db
 from portal.models import (
+    Address,
+    Organisation,
     Permit,
     PermitApplication,
     PermitApplicationMessage,
@@ -46,7 +49,7 @@ from portal.models import (
     Receipt,
     User,
 )
-from portal.models.permit import OPEN_APPLICATION_STATUSES
+from portal.models.permit import APPLICATION_STATUSES, OPEN_APPLICATION_STATUSES
 from portal.notifications.outbox import enqueue_email
 from portal.receipts import TEMPLATE_VERSION
 from portal.services import audit
@@ -55,6 +58,7 @@ from portal.services.errors import Refused
 from portal.services.flags import evaluate_address, sync_flag
 from portal.services.occupancy import filings_by_address
 from portal.services.queries import Scope, scoped
+from portal.services.sorting import Sort, SortOptions, ordered
 
 RECEIPT_KIND = "permit_application"
 
@@ -89,14 +93,45 @@ def state_of(permit: Permit, today: date | None = None) -> str:
     )
 
 
-def provider_permits(scope: Scope) -> list[ProviderPermit]:
-    """The permits the organisation holds, most urgent first, with today's declared total."""
+def needs_renewal(row: ProviderPermit) -> bool:
+    """Expiring within 90 days with no renewal applied for or granted (a start page to-do;
+    ``services.todo`` counts the same in SQL)."""
+    return row.state == "expiring" and row.renewed_by is None and row.open_application is None
+
+
+# The provider's permit list: its sortable columns, most urgent first by default.
+PROVIDER_SORTS = SortOptions(
+    {"state": False, "address": False, "valid_until": False, "maximum": True, "declared": True},
+    default="state",
+)
+_URGENCY = {"expiring": 0, "expired": 1, "valid": 2, "future": 3, "revoked": 4}
+_PROVIDER_KEYS: dict[str, Callable[[ProviderPermit], Any]] = {
+    # Renewed permits last (their new permit is listed too), then by urgency.
+    "state": lambda r: (r.renewed_by is not None, _URGENCY.get(r.state, 9)),
+    "address": lambda r: (
+        r.permit.address.street,
+        r.permit.address.house_number,
+        r.permit.address.house_letter,
+        r.permit.address.house_number_addition,
+    ),
+    "valid_until": lambda r: (r.permit.valid_until is None, r.permit.valid_until or date.min),
+    "maximum": lambda r: r.permit.max_occupants,
+    "declared": lambda r: r.declared_total,
+}
+
+
+def provider_permits(
+    scope: Scope, to_renew: bool = False, sort: Sort | None = None
+) -> list[ProviderPermit]:
+    """The permits the organisation holds with today's declared total, sorted by ``sort``
+    (default: most urgent first; sorted here, as the state and the totals are computed);
+    ``to_renew``: only those that need a renewal application (``needs_renewal``)."""
     today = clock.today()
     permits = list(
         db.session.execute(
-            scoped(Permit, scope).order_by(
-                Permit.valid_until.is_(None), Permit.valid_until, Permit.id
-            )
+            scoped(Permit, scope)
+            .options(selectinload(Permit.address))
+            .order_by(Permit.valid_until.is_(None), Permit.valid_until, Permit.id)
         ).scalars()
     )
     totals = declared_totals((p.address_id for p in permits), today)
@@ -112,7 +147,6 @@ def provider_permits(scope: Scope) -> list[ProviderPermit]:
             renewed[application.permit_id] = application
         else:
             open_by_permit[application.permit_id] = application
-    order = {"expiring": 0, "expired": 1, "valid": 2, "future": 3, "revoked": 4}
     rows = [
         ProviderPermit(
             p,
@@ -123,7 +157,10 @@ def provider_permits(scope: Scope) -> list[ProviderPermit]:
         )
         for p in permits
     ]
-    return sorted(rows, key=lambda r: (r.renewed_by is not None, order.get(r.state, 9)))
+    if to_renew:
+        rows = [r for r in rows if needs_renewal(r)]
+    sort = sort or PROVIDER_SORTS.default_sort
+    return sorted(rows, key=_PROVIDER_KEYS[sort.column], reverse=sort.descending)
 
 
 @dataclass(frozen=True)
@@ -140,17 +177,66 @@ def permit_summary(scope: Scope) -> PermitSummary:
     return PermitSummary(len(rows), len(expiring))
 
 
-def applications(scope: Scope) -> list[PermitApplication]:
-    """Applications visible in ``scope``: open ones first, newest first."""
-    return list(
-        db.session.execute(
-            scoped(PermitApplication, scope).order_by(
-                case((PermitApplication.status.in_(OPEN_APPLICATION_STATUSES), 0), else_=1),
-                PermitApplication.submitted_at.desc(),
-                PermitApplication.id.desc(),
-            )
-        ).scalars()
+# The status filter of the lists: every application, the open ones, or one status.
+APPLICATION_FILTERS = ("", "open", *APPLICATION_STATUSES)
+# The lists' sortable columns; the default puts the open applications first, newest first.
+SORTS = SortOptions(
+    {
+        "status": False,
+        "reference": True,
+        "applicant": False,
+        "address": False,
+        "submitted": True,
+        "maximum": True,
+    },
+    default="status",
+)
+
+
+def applications_query(
+    scope: Scope, status: str = "", sort: Sort | None = None
+) -> Select[tuple[PermitApplication]]:
+    """Applications visible in ``scope`` with ``status`` (``APPLICATION_FILTERS``; anything else:
+    all), sorted by ``sort`` (default: open ones first, newest first)."""
+    stmt = (
+        scoped(PermitApplication, scope)
+        .join(Organisation, Organisation.id == PermitApplication.organisation_id)
+        .join(Address, Address.id == PermitApplication.address_id)
+        .options(
+            selectinload(PermitApplication.organisation), selectinload(PermitApplication.address)
+        )
     )
+    if status == "open":
+        stmt = stmt.where(PermitApplication.status.in_(OPEN_APPLICATION_STATUSES))
+    elif status in APPLICATION_STATUSES:
+        stmt = stmt.where(PermitApplication.status == status)
+    newest = (PermitApplication.submitted_at.desc(), PermitApplication.id.desc())
+    return ordered(
+        stmt,
+        sort or SORTS.default_sort,
+        {
+            "status": (
+                case((PermitApplication.status.in_(OPEN_APPLICATION_STATUSES), 0), else_=1),
+            ),
+            "reference": (PermitApplication.submitted_at, PermitApplication.id),
+            "applicant": (Organisation.name,),
+            "address": (
+                Address.street,
+                Address.house_number,
+                Address.house_letter,
+                Address.house_number_addition,
+                Address.postcode,
+            ),
+            "submitted": (PermitApplication.submitted_at,),
+            "maximum": (PermitApplication.requested_max_occupants,),
+        },
+        then=newest,
+    )
+
+
+def applications(scope: Scope, status: str = "") -> list[PermitApplication]:
+    """Applications visible in ``scope`` with ``status``: open ones first, newest first."""
+    return list(db.session.execute(applications_query(scope, status)).scalars())
 
 
 def open_count(scope: Scope) -> int:

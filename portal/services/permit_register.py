@@ -50,9 +50,22 @@ from portal.services.errors import Refused
 from portal.services.flags import evaluate_address, sync_flag
 from portal.services.imports import ImportReport, RejectedLine, Source, read_csv
 from portal.services.queries import Scope, scope_of, scoped
+from portal.services.sorting import Sort, SortOptions, empty_last, ordered
 
 # The states in the order pages list them.
 STATE_ORDER = ("valid", "expiring", "expired", "future", "revoked")
+# The register's sortable columns (first direction: A to Z, the most, the last day soonest).
+SORTS = SortOptions(
+    {
+        "address": False,
+        "reference": False,
+        "holder": False,
+        "permit_type": False,
+        "maximum": True,
+        "valid_until": False,
+    },
+    default="address",
+)
 
 
 # CSV header (Dutch) for each field, and the other names accepted for it (English, BAG-like).
@@ -175,23 +188,40 @@ def _text_condition(text: str) -> ColumnElement[bool] | None:
 
 
 def permits_query(
-    scope: Scope, *, state: str = "", permit_type: str = "", text: str = "", today: date
+    scope: Scope,
+    *,
+    state: str = "",
+    permit_type: str = "",
+    text: str = "",
+    today: date,
+    sort: Sort | None = None,
 ) -> Select[tuple[Permit]]:
     """The scope's permits, filtered by state, kind and a text (postcode, street, town, decision
-    reference, holder name or KvK), in address order."""
+    reference, holder name or KvK), sorted by ``sort`` (default: in address order)."""
     stmt = (
         scoped(Permit, scope)
         .join(Address, Permit.address_id == Address.id)
         .outerjoin(Organisation, Permit.holder_organisation_id == Organisation.id)
         .options(selectinload(Permit.address), selectinload(Permit.holder))
-        .order_by(
-            Address.postcode,
-            Address.house_number,
-            Address.house_letter,
-            Address.house_number_addition,
-            Permit.valid_from.desc(),
-            Permit.id,
-        )
+    )
+    address = (
+        Address.postcode,
+        Address.house_number,
+        Address.house_letter,
+        Address.house_number_addition,
+    )
+    stmt = ordered(
+        stmt,
+        sort or SORTS.default_sort,
+        {
+            "address": address,
+            "reference": (Permit.decision_reference,),
+            "holder": empty_last(Organisation.name),
+            "permit_type": (Permit.permit_type,),
+            "maximum": (Permit.max_occupants,),
+            "valid_until": empty_last(Permit.valid_until),
+        },
+        then=(*address, Permit.valid_from.desc(), Permit.id),
     )
     if state in PERMIT_STATES:
         stmt = stmt.where(state_condition(state, today))

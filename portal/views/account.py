@@ -25,6 +25,7 @@ from portal.forms.account import (
     EmailForm,
     LoginForm,
     NewPasswordForm,
+    ProfileForm,
     SecondFactorForm,
     SignUpForm,
     TotpConfirmForm,
@@ -64,6 +65,7 @@ def signup() -> object:
             password=form.password.data or "",
             snf_number=form.snf_number.data or "",
             locale=str(get_locale() or "nl"),
+            name=form.name.data or "",
         )
         with commit_point() as outcome:
             accounts.sign_up_organisation(data)
@@ -277,6 +279,28 @@ def _two_factor_page(form: TotpConfirmForm, enrolled: bool) -> str:
         required=totp.required_for(current_user),
         codes_left=totp.remaining_recovery_codes(current_user) if enrolled else 0,
     )
+
+
+@bp.route("/account", methods=["GET", "POST"])
+def profile() -> object:
+    """One's own account: the name colleagues see, the email address, the role."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if totp.second_factor_pending(current_user):
+        return redirect(url_for("account.second_factor", next=request.path))
+    form = ProfileForm(data={"name": current_user.display_name or ""})
+    if form.validate_on_submit():
+        with commit_point() as outcome:
+            changed = accounts.set_display_name(current_user, form.name.data or "")
+        if outcome.refused:
+            apply_refusal(form, outcome.refused)
+        else:
+            if changed:
+                flash(_("Your name has been saved."), "success")
+            else:
+                flash(_("Nothing was changed."), "info")
+            return redirect(url_for("account.profile"), 303)
+    return render_template("account/profile.html", form=form)
 
 
 @bp.post("/uitloggen")

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.extensions import db
 from portal.messages import message
 from portal.models import OutboxMessage, User
-from portal.notifications.sender import retry_message, troubled_messages
+from portal.notifications.sender import TROUBLE_FILTERS, retry_message, troubled_messages
 from portal.services import eherkenning
 from portal.services.queries import municipalities_with_address_counts, scope_of, scoped
+from portal.services.todo import system_todo
 from portal.views.guards import gate
 from portal.views.pagination import paginate
 from portal.views.transaction import commit_point
@@ -22,8 +23,9 @@ gate(bp, "system_admin")
 
 @bp.get("/")
 def dashboard() -> str:
-    rows = municipalities_with_address_counts(scope_of(current_user))
-    return render_template("admin/dashboard.html", rows=rows)
+    scope = scope_of(current_user)
+    rows = municipalities_with_address_counts(scope)
+    return render_template("admin/dashboard.html", rows=rows, todo=system_todo(scope))
 
 
 @bp.get("/gebruikers")
@@ -36,9 +38,12 @@ def users() -> str:
 # the whole access rule here (the outbox has no tenant column).
 @bp.get("/uitgaande-mail")
 def outbox() -> str:
-    """Mail that failed, or is waiting for another try after an error."""
-    page = paginate(troubled_messages())
-    return render_template("admin/outbox.html", page=page)
+    """Mail that failed, or is waiting for another try after an error (``?status=`` one of
+    the two)."""
+    status = request.args.get("status", "")
+    status = status if status in TROUBLE_FILTERS else ""
+    page = paginate(troubled_messages(status))
+    return render_template("admin/outbox.html", page=page, status=status, filters=TROUBLE_FILTERS)
 
 
 @bp.post("/uitgaande-mail/<int:message_id>/opnieuw")

@@ -92,6 +92,7 @@ def register() -> object:
             contact_email=form.contact_email.data or "",
             email=form.email.data or "",
             locale=str(get_locale() or "nl"),
+            name=form.name.data or "",
         )
         with commit_point() as outcome:
             user = eherkenning.register(proven, data)

@@ -129,7 +129,8 @@ def _dossier_page(flag: Flag, **forms: FlaskForm) -> str:
         formdata=None, assignee=str(flag.assignee_user_id or "")
     )
     assign_form.assignee.choices = [SelectChoice("", _("Nobody"))] + [
-        SelectChoice(str(u.id), u.email) for u in dossier.assignable
+        SelectChoice(str(u.id), f"{u.display_name} ({u.email})" if u.display_name else u.email)
+        for u in dossier.assignable
     ]
     return render_template(
         "inspector/flag.html",

@@ -13,11 +13,12 @@ from typing import Any
 
 from flask import request, url_for
 
-# Every query parameter a GET page reads: paging, the filter forms' fields (org declarations,
-# inspection inbox, permits, audit log, open statistics), the address look-up, the policy's
-# ``vanaf``, the verification ``code`` and the log-in's ``next``. A page that reads a new one
-# adds it here, or the language switch forgets it (tests/web/test_language_links.py checks the
-# filter forms' fields; tests/security/test_reserved_parameters.py crawls every route).
+# Every query parameter a GET page reads: paging, sorting (``sort`` and ``dir``), the filter forms'
+# fields (org declarations, inspection inbox, permits, applications, outgoing mail, audit log, open
+# statistics), the address look-up, the policy's ``vanaf``, the verification ``code`` and the
+# log-in's ``next``. A page that reads a new one adds it here, or the language switch forgets it
+# (tests/web/test_language_links.py checks the filter forms' fields;
+# tests/security/test_reserved_parameters.py crawls every route).
 QUERY_PARAMETERS = frozenset(
     {
         "page",
@@ -32,6 +33,7 @@ QUERY_PARAMETERS = frozenset(
         "reason",
         "assignee",
         "sort",
+        "dir",
         "state",
         "permit_type",
         "action",
@@ -62,6 +64,15 @@ def this_page_in(locale: str) -> str:
         values["lang"] = locale
         return url_for(request.endpoint, **values)
     return url_for("public.home", lang=locale)
+
+
+def sort_url(sort: Any, column: str) -> str:
+    """This GET page sorted by ``column`` (a ``services.sorting.Sort`` says which direction),
+    keeping its filters, its page and its view arguments."""
+    values: dict[str, Any] = {**kept_query(), **(request.view_args or {})}
+    values["sort"] = column
+    values["dir"] = sort.next_direction(column)
+    return url_for(request.endpoint or "public.home", **values)
 
 
 def page_url(endpoint: str, page: int) -> str:

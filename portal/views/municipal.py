@@ -23,7 +23,9 @@ from portal.models import Municipality, User
 from portal.services import municipal_admin
 from portal.services.municipalities import default_policy, policy_for
 from portal.services.queries import get_scoped_or_404, scope_of
+from portal.services.todo import municipal_todo
 from portal.views.guards import gate
+from portal.views.pagination import paginate
 from portal.views.transaction import commit_point
 
 bp = Blueprint("municipal", __name__, url_prefix="/gemeente")
@@ -46,6 +48,7 @@ def dashboard() -> str:
     return render_template(
         "municipal/dashboard.html",
         municipality=municipality,
+        todo=municipal_todo(scope),
         staff=municipal_admin.municipal_users(scope),
         policy=policy_for(municipality.id, clock.today()),
         defaults=default_policy(),
@@ -70,6 +73,13 @@ def policy() -> object:
     return render_template("municipal/policy.html", form=form, overview=overview)
 
 
+@bp.get("/mislukte-mail")
+def failed_mail() -> str:
+    """Mail to the municipality's people that could not be delivered (the start page counts it)."""
+    page = paginate(municipal_admin.failed_mail_query(scope_of(current_user)))
+    return render_template("municipal/failed_mail.html", page=page)
+
+
 @bp.get("/gebruikers")
 def users() -> str:
     users = municipal_admin.municipal_users(scope_of(current_user))
@@ -81,7 +91,9 @@ def invite() -> object:
     form = InviteForm()
     if form.validate_on_submit():
         with commit_point() as outcome:
-            email = municipal_admin.invite_user(current_user, form.email.data or "", form.role.data)
+            email = municipal_admin.invite_user(
+                current_user, form.email.data or "", form.role.data, form.name.data or ""
+            )
         if outcome.refused:
             apply_refusal(form, outcome.refused)
         else:

@@ -7,20 +7,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Response, flash, redirect, render_template, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from portal import clock
 from portal.forms import apply_refusal
-from portal.forms.permit_applications import ApproveForm, QuestionForm, RejectForm
+from portal.forms.permit_applications import (
+    ApplicationFilterForm,
+    ApproveForm,
+    QuestionForm,
+    RejectForm,
+)
 from portal.models import PermitApplication, PermitDocument
 from portal.services import permit_applications as service
 from portal.services.queries import get_scoped_or_404, scope_of
 from portal.views import refused_forms
 from portal.views.downloads import document_download
 from portal.views.municipal import bp
+from portal.views.pagination import paginate
 from portal.views.transaction import commit_point
 
 
@@ -31,10 +37,11 @@ def _application_helpers() -> dict[str, object]:
 
 @bp.get("/aanvragen")
 def applications() -> str:
-    return render_template(
-        "municipal/applications.html",
-        applications=service.applications(scope_of(current_user)),
-    )
+    form = ApplicationFilterForm(request.args)
+    status = form.status.data if form.status.data in service.APPLICATION_FILTERS else ""
+    sort = service.SORTS.parse(request.args.get("sort"), request.args.get("dir"))
+    page = paginate(service.applications_query(scope_of(current_user), status, sort))
+    return render_template("municipal/applications.html", form=form, page=page, sort=sort)
 
 
 def _detail(

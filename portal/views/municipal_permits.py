@@ -58,14 +58,16 @@ def _municipality() -> Municipality:
 @bp.get("/vergunningen")
 def permits() -> str:
     form = PermitFilterForm(request.args)
+    sort = permit_register.SORTS.parse(request.args.get("sort"), request.args.get("dir"))
     stmt = permit_register.permits_query(
         scope_of(current_user),
         state=form.state.data or "",
         permit_type=form.permit_type.data or "",
         text=form.q.data or "",
         today=clock.today(),
+        sort=sort,
     )
-    return render_template("municipal/permits.html", form=form, page=paginate(stmt))
+    return render_template("municipal/permits.html", form=form, page=paginate(stmt), sort=sort)
 
 
 @bp.route("/vergunningen/nieuw", methods=["GET", "POST"])

@@ -29,6 +29,7 @@ from portal.services import accounts, audit, declarations
 from portal.services.addresses import lookup_address
 from portal.services.errors import Refused
 from portal.services.queries import get_scoped_or_404, scope_of, scoped
+from portal.services.todo import organisation_todo
 from portal.views import downloads
 from portal.views.guards import gate, require_role
 from portal.views.links import ADDRESS_LOOKUP_PARAMETERS, kept_query
@@ -45,10 +46,10 @@ def _require_admin() -> None:
 
 @bp.get("/")
 def dashboard() -> str:
-    organisation = get_scoped_or_404(
-        Organisation, current_user.organisation_id, scope_of(current_user)
-    )
-    return render_template("org/dashboard.html", organisation=organisation)
+    scope = scope_of(current_user)
+    organisation = get_scoped_or_404(Organisation, current_user.organisation_id, scope)
+    todo = organisation_todo(current_user, scope, clock.today())
+    return render_template("org/dashboard.html", organisation=organisation, todo=todo)
 
 
 @bp.get("/medewerkers")
@@ -70,7 +71,9 @@ def invite() -> object:
     form = InviteForm()
     if form.validate_on_submit():
         with commit_point() as outcome:
-            email = accounts.invite_colleague(current_user, form.email.data or "", form.role.data)
+            email = accounts.invite_colleague(
+                current_user, form.email.data or "", form.role.data, form.name.data or ""
+            )
         if outcome.refused:
             apply_refusal(form, outcome.refused)
         else:
@@ -149,11 +152,18 @@ def declarations_list() -> str:
     chosen = form.municipality.data or ""
     # Only an id offered in the list (a huge or non-ASCII "digit" would break the query).
     municipality_id = int(chosen) if chosen in {str(m.id) for m in municipalities} else None
+    sort = declarations.SORTS.parse(request.args.get("sort"), request.args.get("dir"))
     page = paginate(
-        declarations.current_declarations_query(scope, status, municipality_id, form.q.data or "")
+        declarations.current_declarations_query(
+            scope, status, municipality_id, form.q.data or "", sort
+        )
     )
     return render_template(
-        "org/declarations.html", form=form, page=page, status_of=declarations.declaration_status
+        "org/declarations.html",
+        form=form,
+        page=page,
+        sort=sort,
+        status_of=declarations.declaration_status,
     )
 
 

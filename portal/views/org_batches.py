@@ -85,6 +85,7 @@ def batch_upload() -> object:
                 current_user.organisation_id,
                 current_user.id,
                 check.total,
+                len(check.bad_lines),
             )
             audit.record(
                 "batch.upload",
@@ -100,11 +101,13 @@ def batch_upload() -> object:
             return redirect(url_for("org.batch_check", token=upload.token))
     elif request.method == "POST":
         status = 422
+    scope = scope_of(current_user)
     return render_template(
         "org/batch_upload.html",
         form=form,
         errors=errors,
-        batches=service.recent_batches(scope_of(current_user), limit=20),
+        batches=service.recent_batches(scope, limit=20),
+        waiting=service.uploads_with_errors(scope, current_user.id),
     ), status
 
 

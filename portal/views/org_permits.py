@@ -52,11 +52,19 @@ def _locale() -> str:
 def permits() -> str:
     scope = scope_of(current_user)
     organisation = get_scoped_or_404(Organisation, current_user.organisation_id, scope)
+    # The start page's to-do links: ?state=to_renew (permits) and ?status=… (applications).
+    to_renew = request.args.get("state") == "to_renew"
+    status = request.args.get("status", "")
+    status = status if status in service.APPLICATION_FILTERS else ""
+    sort = service.PROVIDER_SORTS.parse(request.args.get("sort"), request.args.get("dir"))
     return render_template(
         "org/permits.html",
         organisation=organisation,
-        rows=service.provider_permits(scope),
-        applications=service.applications(scope),
+        rows=service.provider_permits(scope, to_renew=to_renew, sort=sort),
+        sort=sort,
+        applications=service.applications(scope, status),
+        to_renew=to_renew,
+        status=status,
         today=clock.today(),
     )
 

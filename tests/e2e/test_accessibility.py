@@ -139,7 +139,9 @@ ROLE_PAGES: dict[str, list[PathOf]] = {
         _end,
         "/organisatie/meldingen?status=all",
         "/organisatie/meldingen/bulk",
+        "/organisatie/meldingen?status=ending&sort=address",
         "/account/tweestapsverificatie",
+        "/account",
     ],
     "org_admin": [
         "/organisatie/medewerkers",
@@ -149,11 +151,20 @@ ROLE_PAGES: dict[str, list[PathOf]] = {
         "/organisatie/machtigingen/nieuw",
         "/organisatie/contactgegevens",
     ],
-    "housing_provider": ["/organisatie/vergunningen", _renew],
+    # The start page (to-do counts: the demo has a question, a permit to renew and an
+    # application waiting) and the permit list filtered as its links do.
+    "housing_provider": [
+        "/organisatie/",
+        "/organisatie/vergunningen",
+        "/organisatie/vergunningen?state=to_renew",
+        "/organisatie/vergunningen?status=info_requested",
+        _renew,
+    ],
     "inspector": [
         "/inspectie/",
         "/inspectie/signalen",
         "/inspectie/signalen?status=all",
+        "/inspectie/signalen?sort=age&dir=desc",
         _flag,
         "/inspectie/adressen",
         _dossier,
@@ -176,12 +187,20 @@ ROLE_PAGES: dict[str, list[PathOf]] = {
         _revoke,
         "/gemeente/gebruikers/uitnodigen",
         "/gemeente/aanvragen",
+        "/gemeente/aanvragen?status=submitted&sort=applicant",
+        "/gemeente/mislukte-mail",
         "/gemeente/gebruikers",
         "/gemeente/api-sleutels",
         _shared_address,
         "/inspectie/zoeken?q=3511AB",
     ],
-    "system_admin": ["/beheer/", "/beheer/regios", "/beheer/gebruikers", "/beheer/uitgaande-mail"],
+    "system_admin": [
+        "/beheer/",
+        "/beheer/regios",
+        "/beheer/gebruikers",
+        "/beheer/uitgaande-mail",
+        "/beheer/uitgaande-mail?status=failed",
+    ],
 }
 
 
@@ -239,6 +258,28 @@ def test_role_page_has_no_wcag_violations(
     page = role_page(role)
     _check(page, server, item, lang)
     shoot(page, screenshots, f"{role}-{_label(item).strip('/').replace('/', '_') or 'home'}-{lang}")
+
+
+START_PAGES = {
+    "declarant": "/organisatie/",
+    "housing_provider": "/organisatie/",
+    "municipal_admin": "/gemeente/",
+    "system_admin": "/beheer/",
+}
+
+
+@pytest.mark.parametrize(("role", "path"), list(START_PAGES.items()))
+def test_demo_start_page_has_work_to_do(
+    role_page: Callable[[str], Page], server: Server, role: str, path: str
+) -> None:
+    """The demo gives each start page a to-do (issue 23), so its check above is not of an
+    empty list: at least one count, each a link."""
+    page = role_page(role)
+    page.goto(_with_lang(path, "en"))
+    items = page.locator("main section.todo li[id^=todo-] a")
+    assert items.count() >= 1, page.inner_text("main")
+    for i in range(items.count()):
+        assert items.nth(i).get_attribute("href"), items.nth(i).inner_text()
 
 
 def test_the_axe_check_can_fail(page: Page, server: Server) -> None:

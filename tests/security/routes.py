@@ -85,6 +85,7 @@ ROUTES: dict[str, Route] = {
     "account.totp_enrol": Route("login"),
     "account.totp_start": Route("login"),
     "account.two_factor": Route("login"),
+    "account.profile": Route("login"),
     "account.logout": Route("login", note="run last: it ends the actor's session"),
     # --- organisation ---------------------------------------------------------------------------
     "org.dashboard": Route(ORG),
@@ -157,6 +158,7 @@ ROUTES: dict[str, Route] = {
     "municipal.apikey_revoke": _f(MUN_ADMIN, key_id="key_m2_id"),
     "municipal.policy": Route(MUN_ADMIN),
     "municipal.users": Route(MUN_ADMIN),
+    "municipal.failed_mail": Route(MUN_ADMIN),
     "municipal.invite": Route(MUN_ADMIN),
     "municipal.deactivate": _f(MUN_ADMIN, user_id="insp2_2"),
     "municipal.permits": Route(MUN_ADMIN),

@@ -95,7 +95,12 @@ def test_demo_housing_provider_renews_an_expiring_permit_and_the_flag_resolves(
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     with app.app_context():
-        application = db.session.execute(select(PermitApplication)).scalar_one()
+        # The demo's own applications are on the other permits (start page work, issue 23).
+        application = db.session.execute(
+            select(PermitApplication)
+            .join(Permit, Permit.id == PermitApplication.permit_id)
+            .where(Permit.address_id == address_id)
+        ).scalar_one()
         application_id, reference = application.id, application.reference
     pdf = provider.get(
         f"/organisatie/vergunningen/aanvragen/{application_id}/ontvangstbevestiging.pdf"
