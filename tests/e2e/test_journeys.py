@@ -194,6 +194,10 @@ def test_housing_provider_renews_a_permit_and_the_municipality_approves(
     page.locator(f"main a[href$='/vergunningen/{permit_id}/verlengen']").click()
     page.wait_for_url(re.compile(r"/verlengen$"))
     until = date(date.today().year + 3, 12, 31).isoformat()
+    # The form starts a renewal the day after the current permit ends; after the renovation the
+    # provider asks for the larger maximum from today, so the address is re-judged at once.
+    assert page.input_value("#requested_from") > date.today().isoformat()
+    page.fill("#requested_from", date.today().isoformat())
     page.fill("#requested_until", until)
     page.fill("#requested_max_occupants", str(old_max + 4))
     page.fill("#note", "Meer kamers na verbouwing.")
