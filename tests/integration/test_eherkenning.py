@@ -341,7 +341,7 @@ def test_a_claimed_kvk_number_is_taken_over_by_the_first_proven_login(
 
     claimed = create_org(rp, name="Nep Uitzend B.V.", kvk="90000011")
     claimant = create_user(rp, "org_admin", org=claimed, email="nep@example.test")
-    create_municipality(rp)
+    utrecht = create_municipality(rp)
     address = create_address(rp, "3511 AB", 12)
     with rp.app_context():
         user = db.session.get(User, claimant.id)
@@ -390,6 +390,13 @@ def test_a_claimed_kvk_number_is_taken_over_by_the_first_proven_login(
         new_code = after.receipt.verification_code
     new = rp.test_client().get(f"/verify/{new_code}").get_data(as_text=True)
     assert 'data-filer-proven="yes"' in new
+
+    # The inspector's address page marks the filing made while the organisation was claimed.
+    inspector = create_user(rp, "inspector", municipality=utrecht)
+    office = rp.test_client()
+    login(office, inspector)
+    page = office.get(f"/inspectie/adressen/{address.id}").get_data(as_text=True)
+    assert page.count("data-filed-unverified") == 1, page
 
     admin = create_user(rp, "system_admin")
     operator = rp.test_client()
