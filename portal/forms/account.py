@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectMultipleField, StringField
@@ -17,6 +19,19 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+def kinds_field() -> Any:
+    """The organisation's kinds, as check boxes (sign-up and the first eHerkenning login)."""
+    return MultiCheckboxField(
+        _l("Kind of organisation"),
+        choices=[
+            SelectChoice("employer", _l("Employer")),
+            SelectChoice("staffing_agency", _l("Staffing agency")),
+            SelectChoice("housing_provider", _l("Housing provider")),
+        ],
+        description=_l("Choose every kind that applies."),
+    )
+
+
 class SignUpForm(FlaskForm):
     organisation_name = StringField(
         _l("Name of the organisation"),
@@ -27,15 +42,7 @@ class SignUpForm(FlaskForm):
         description=_l("8 digits, from the Chamber of Commerce (Kamer van Koophandel)."),
         validators=[InputRequired(REQUIRED)],
     )
-    kinds = MultiCheckboxField(
-        _l("Kind of organisation"),
-        choices=[
-            SelectChoice("employer", _l("Employer")),
-            SelectChoice("staffing_agency", _l("Staffing agency")),
-            SelectChoice("housing_provider", _l("Housing provider")),
-        ],
-        description=_l("Choose every kind that applies."),
-    )
+    kinds = kinds_field()
     snf_number = StringField(
         _l("SNF registration number (optional)"),
         description=_l("If your housing is registered with Stichting Normering Flexwonen."),
@@ -126,15 +133,7 @@ class EherkenningRegistrationForm(FlaskForm):
     proven and shown, not asked."""
 
     organisation_name = StringField(_l("Name of the organisation"), validators=[Length(max=200)])
-    kinds = MultiCheckboxField(
-        _l("Kind of organisation"),
-        choices=[
-            SelectChoice("employer", _l("Employer")),
-            SelectChoice("staffing_agency", _l("Staffing agency")),
-            SelectChoice("housing_provider", _l("Housing provider")),
-        ],
-        description=_l("Choose every kind that applies."),
-    )
+    kinds = kinds_field()
     contact_email = EmailField(
         _l("Contact email address of the organisation"),
         description=_l("Where the municipality and the portal can reach the organisation."),

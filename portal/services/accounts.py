@@ -171,6 +171,13 @@ def sign_up_organisation(data: SignUp) -> SignUpResult:
     )
     db.session.add(user)
     db.session.flush()
+    send_verification(user, organisation)
+    audit.record("signup", actor=user, object_type="organisation", object_id=organisation.id)
+    return SignUpResult(user=user, organisation=organisation)
+
+
+def send_verification(user: User, organisation: Organisation) -> None:
+    """Email ``user`` a link that confirms their address (through the outbox)."""
     token = issue_token(user, "verify_email")
     enqueue_email(
         user.email,
@@ -180,8 +187,6 @@ def sign_up_organisation(data: SignUp) -> SignUpResult:
         user=user,
         organisation=organisation,
     )
-    audit.record("signup", actor=user, object_type="organisation", object_id=organisation.id)
-    return SignUpResult(user=user, organisation=organisation)
 
 
 def verify_email(raw_token: str) -> User:

@@ -31,12 +31,10 @@ from portal.domain.inputs import display_name
 from portal.extensions import db
 from portal.models import ApiKey, AuditEvent, Organisation, User
 from portal.models.user import ExternalIdentity
-from portal.notifications.outbox import enqueue_email
 from portal.services import audit
-from portal.services.accounts import ORG_KINDS, find_user_by_email
+from portal.services.accounts import ORG_KINDS, find_user_by_email, send_verification
 from portal.services.errors import Refused
 from portal.services.sessions import revoke_all_sessions
-from portal.services.tokens import issue_token
 
 CLIENT = "eherkenning"
 PENDING = "eherkenning_pending"
@@ -345,15 +343,7 @@ def register(proven: rules.ProvenIdentity, data: Registration) -> User:
             last_login_at=now,
         )
     )
-    token = issue_token(user, "verify_email")
-    enqueue_email(
-        user.email,
-        "verify_email",
-        locale=user.preferred_locale,
-        token=token,
-        user=user,
-        organisation=organisation,
-    )
+    send_verification(user, organisation)
     audit.record(
         "eherkenning.register",
         actor=user,
