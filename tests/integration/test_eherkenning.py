@@ -72,14 +72,12 @@ def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
 
 
 @pytest.fixture
-def rp(app: Flask, database_url: str, provider: Provider) -> Flask:
+def rp(app: Flask, database_url: str, provider: Provider) -> Iterator[Flask]:
     """The portal with eHerkenning configured against the provider (the same database)."""
-    return create_app(
-        {
-            **overrides_for(database_url),
-            **portal_settings(provider),
-        }
-    )
+    application = create_app({**overrides_for(database_url), **portal_settings(provider)})
+    yield application
+    with application.app_context():
+        db.engine.dispose()  # its pooled connections, closed (PostgreSQL warns otherwise)
 
 
 def through_provider(provider: Provider, location: str, claims: dict) -> str:

@@ -40,13 +40,16 @@ def idp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
 
 
 @pytest.fixture
-def portal(app: Flask, database_url: str, idp: Provider, tmp_path: Path) -> Flask:
+def portal(app: Flask, database_url: str, idp: Provider, tmp_path: Path) -> Iterator[Flask]:
     config = tmp_path / "municipal-oidc.toml"
     config.write_text(
         f'[GM0344]\ndiscovery_url = "{idp.discovery}"\nclient_id = "{CLIENT_ID}"\n'
         f'client_secret = "{CLIENT_SECRET}"\n'
     )
-    return create_app({**overrides_for(database_url), "MUNICIPAL_OIDC_FILE": str(config)})
+    application = create_app({**overrides_for(database_url), "MUNICIPAL_OIDC_FILE": str(config)})
+    yield application
+    with application.app_context():
+        db.engine.dispose()  # its pooled connections, closed (PostgreSQL warns otherwise)
 
 
 def staff(email: str = "inspecteur@utrecht.nl", sub: str = "entra-1", mfa: bool = True) -> dict:

@@ -3,6 +3,7 @@ organisations create API keys; with ``open`` (development, the demo) both work a
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -15,8 +16,11 @@ from tests.conftest import create_org, create_user, login, overrides_for
 
 
 @pytest.fixture
-def proven_only(app: Flask, database_url: str) -> Flask:
-    return create_app({**overrides_for(database_url), "SIGNUP_MODE": "eherkenning"})
+def proven_only(app: Flask, database_url: str) -> Iterator[Flask]:
+    application = create_app({**overrides_for(database_url), "SIGNUP_MODE": "eherkenning"})
+    yield application
+    with application.app_context():
+        db.engine.dispose()  # its pooled connections, closed (PostgreSQL warns otherwise)
 
 
 def test_the_password_sign_up_is_404_when_organisations_must_be_proven(
