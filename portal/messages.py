@@ -460,6 +460,10 @@ MESSAGES = {
         "Your municipality's login names another person than the one this account was first "
         "used by, so you are not logged in. Contact your municipal administrator."
     ),
+    "eherkenning.account_inactive": _l(
+        "Your account in the portal has been switched off. Ask your organisation's "
+        "administrator to switch it on again."
+    ),
     "eherkenning.email_taken": _l(
         "This email address already belongs to an account. Use another address."
     ),

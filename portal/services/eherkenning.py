@@ -136,8 +136,17 @@ def bound_user(proven: rules.ProvenIdentity) -> User | None:
             ExternalIdentity.kvk_number == proven.kvk,
         )
     ).scalar_one_or_none()
-    if row is None or not row.user.is_active:
+    if row is None:
         return None
+    if not row.user.is_active:
+        # Removed or deactivated in the portal: a new registration would meet this binding.
+        audit.record(
+            "eherkenning.refused",
+            actor=row.user,
+            result="refused",
+            detail="eherkenning.account_inactive",
+        )
+        raise Refused.one("eherkenning", "eherkenning.account_inactive")
     row.last_login_at = row.user.last_login_at = clock.now()
     row.loa = proven.loa
     audit.record("eherkenning.login", actor=row.user, result=proven.loa)
@@ -158,9 +167,10 @@ def remember(proven: rules.ProvenIdentity) -> None:
 
 
 def pending() -> rules.ProvenIdentity | None:
-    data = session.get(PENDING)
-    if not isinstance(data, dict):
+    stored = session.get(PENDING)
+    if not isinstance(stored, dict):
         return None
+    data = dict(stored)  # a copy: the session's own dict must keep its time
     try:
         at = datetime.fromisoformat(str(data.pop("at")))
         proven = rules.ProvenIdentity(**data)

@@ -20,7 +20,7 @@ from portal.views.transaction import commit_point
 bp = Blueprint("eherkenning", __name__)
 
 # A level too low is a refusal of who the person is (403); the rest: the answer was not valid.
-FORBIDDEN = ("eherkenning.loa_too_low",)
+FORBIDDEN = ("eherkenning.loa_too_low", "eherkenning.account_inactive")
 
 
 def _enabled() -> None:

@@ -23,7 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
-from flask import Flask
+from flask import Flask, session
 from flask.testing import FlaskClient
 from joserfc import jwt
 from joserfc.jwk import RSAKey
@@ -31,9 +31,11 @@ from sqlalchemy import select
 
 from portal import create_app
 from portal.domain.declarations import DeclarationInput
+from portal.domain.eherkenning import ProvenIdentity
 from portal.extensions import db
 from portal.models import ApiKey, AuditEvent, Declaration, Organisation, User
 from portal.models.user import ExternalIdentity
+from portal.services import eherkenning
 from portal.services.apikeys import create_key
 from portal.services.declarations import file_declaration
 from tests.conftest import (
@@ -401,3 +403,28 @@ def test_a_claimed_kvk_number_is_taken_over_by_the_first_proven_login(
     login(operator, admin)
     listed = operator.get("/beheer/overnames").get_data(as_text=True)
     assert "90000011" in listed and "1 users, 1 keys" in listed
+
+
+def test_a_removed_colleague_is_refused_not_registered_again(rp: Flask, provider: Provider) -> None:
+    first = rp.test_client()
+    log_in(first, provider, person())
+    register(first)
+    with rp.app_context():
+        db.session.execute(select(User)).scalar_one().active = False
+        db.session.commit()
+    answer = log_in(rp.test_client(), provider, person())
+    assert answer.status_code == 403
+    assert "uitgeschakeld" in answer.get_data(as_text=True)
+    with rp.app_context():
+        assert db.session.query(User).count() == 1
+
+
+def test_reading_the_pending_login_leaves_it_in_the_session(rp: Flask) -> None:
+    """The registration form reads the pending identity on GET and on POST: reading it must not
+    change the session (a GET that also stores a CSRF token would save the changed copy)."""
+    proven = ProvenIdentity(issuer="i", subject="s", kvk="90000011", loa="loa3")
+    with rp.test_request_context():
+        eherkenning.remember(proven)
+        assert eherkenning.pending() == proven
+        assert eherkenning.pending() == proven
+        assert "at" in session[eherkenning.PENDING]
