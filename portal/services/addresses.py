@@ -54,8 +54,9 @@ ADDRESS_COLUMNS = (
     "status",
 )
 
-# The register columns an import writes and compares, in this order (``verified`` last).
-_FIELDS = (
+# The register columns an import writes and compares, in this order (``verified`` last); the
+# CSV import here and the BAG import (services.bag_import) share them.
+REGISTER_FIELDS = (
     "verblijfsobject_id",
     "street",
     "house_number",
@@ -122,7 +123,7 @@ def _memoised(parse: Callable[[str], Any]) -> Callable[[str], Any]:
 
 
 class _LineParser:
-    """Turns one line into (nummeraanduiding, register values in ``_FIELDS`` order)."""
+    """Turns one line into (nummeraanduiding, register values in ``REGISTER_FIELDS`` order)."""
 
     def __init__(self, table: CsvTable, municipality_ids: dict[str, int]) -> None:
         self.get = {name: table.getter(name) for name in ADDRESS_COLUMNS}
@@ -188,13 +189,13 @@ def _municipality_ids() -> dict[str, int]:
 
 
 def _register_by_nummeraanduiding() -> dict[str, tuple[int, tuple[Any, ...]]]:
-    """The register read once: nummeraanduiding → (id, values in ``_FIELDS`` order)."""
+    """The register read once: nummeraanduiding → (id, values in ``REGISTER_FIELDS`` order)."""
     addresses = Address.__table__
     rows = db.session.execute(
         select(
             addresses.c.nummeraanduiding_id,
             addresses.c.id,
-            *(addresses.c[name] for name in _FIELDS),
+            *(addresses.c[name] for name in REGISTER_FIELDS),
         ).where(addresses.c.nummeraanduiding_id.is_not(None))
     )
     return {row[0]: (row[1], tuple(row[2:])) for row in rows}
@@ -242,7 +243,7 @@ class _Writer:
     ) -> None:
         """Insert a new address, update a changed one, count an unchanged one."""
         if known is None:
-            row = dict(zip(_FIELDS, values, strict=True))
+            row = dict(zip(REGISTER_FIELDS, values, strict=True))
             row.update(
                 nummeraanduiding_id=nummeraanduiding,
                 street_key=_street_key(row["street"]),
@@ -254,7 +255,7 @@ class _Writer:
         elif known[1] == values:
             self.report.unchanged += 1
         else:
-            row = dict(zip(_FIELDS, values, strict=True))
+            row = dict(zip(REGISTER_FIELDS, values, strict=True))
             row.update(row_id=known[0], street_key=_street_key(row["street"]), updated_at=self.now)
             self.updates.append(row)
             self.report.updated += 1
@@ -270,7 +271,7 @@ class _Writer:
             self.updates.clear()
 
 
-def _expire_held_addresses() -> None:
+def expire_held_addresses() -> None:
     """Core writes bypass the identity map: reload any Address the caller already holds."""
     for obj in list(db.session.identity_map.values()):
         if isinstance(obj, Address):
@@ -299,7 +300,7 @@ def import_addresses(source: Source) -> ImportReport:
             continue
         writer.add(nummeraanduiding, values, existing.get(nummeraanduiding))
     writer.write()
-    _expire_held_addresses()
+    expire_held_addresses()
     return report
 
 

@@ -47,26 +47,13 @@ from portal.domain.search import street_key
 from portal.extensions import db
 from portal.models import Address, Municipality
 from portal.services import reevaluation
-from portal.services.addresses import _expire_held_addresses
+from portal.services.addresses import REGISTER_FIELDS, expire_held_addresses
 from portal.services.bag import extract as bag_extract
 from portal.services.errors import Refused
 from portal.services.staging import copy_rows
 
-# The register columns the import writes and compares (as services.addresses._FIELDS).
-FIELDS = (
-    "verblijfsobject_id",
-    "street",
-    "house_number",
-    "house_letter",
-    "house_number_addition",
-    "postcode",
-    "town",
-    "municipality_id",
-    "floor_area_m2",
-    "uses",
-    "bag_status",
-    "verified",
-)
+# The register columns the import writes and compares: the CSV import's own.
+FIELDS = REGISTER_FIELDS
 # ``street_key`` (domain.search) is derived from ``street``: written, never compared.
 COLUMNS = ("nummeraanduiding_id", *FIELDS, "street_key")
 _MAX = {"street": 120, "town": 80, "house_number_addition": 4, "house_letter": 1}
@@ -363,7 +350,7 @@ def import_bag(
     if progress is not None:
         progress(f"writing {len(rows):,} addresses")
     changed = upsert(rows.values(), report)
-    _expire_held_addresses()
+    expire_held_addresses()
     if changed:
         judged = reevaluation.reevaluate_addresses(changed, clock.today())
         report.rejudged = judged.evaluated

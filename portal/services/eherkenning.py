@@ -252,7 +252,6 @@ def takeovers(limit: int = 200) -> list[Takeover]:
         Takeover(
             at=event.occurred_at,
             organisation=organisation,
-            outcome=event.result or "",
             detail=event.detail or "",
         )
         for event, organisation in rows
@@ -263,7 +262,6 @@ def takeovers(limit: int = 200) -> list[Takeover]:
 class Takeover:
     at: datetime
     organisation: Organisation
-    outcome: str
     detail: str
 
 

@@ -11,6 +11,7 @@ from portal.domain.eherkenning import LEVEL_LABELS
 from portal.forms import apply_refusal
 from portal.forms.account import EherkenningRegistrationForm
 from portal.messages import message
+from portal.models import User
 from portal.services import eherkenning, staff_oidc
 from portal.services.errors import Refused
 from portal.services.sessions import mark_second_factor, start_session
@@ -28,12 +29,12 @@ def _enabled() -> None:
         abort(404)
 
 
-def _log_in(user: object) -> object:
-    """A session for a proven person: eHerkenning at EH3 or higher is itself a second factor."""
+def _log_in(user: User) -> None:
+    """A session for a proven person: the login already passed a second factor (eHerkenning at
+    EH3 or higher, or a municipality's provider that reported one)."""
     session.clear()
-    start_session(user)  # type: ignore[arg-type]
-    mark_second_factor(user)  # type: ignore[arg-type]
-    return user
+    start_session(user)
+    mark_second_factor(user)
 
 
 def _refused(exc: Refused) -> tuple[str, int]:
